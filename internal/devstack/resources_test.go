@@ -135,7 +135,7 @@ func TestTemplateErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, tpl, want string
-		call        func([]byte) error
+		call            func([]byte) error
 	}{
 		{
 			name: "not yaml", tpl: "Resources: [", want: "template:",
@@ -329,4 +329,3 @@ func startMoto(t *testing.T) string {
 	t.Fatalf("moto_server on %s not ready after 20s; output:\n%s", url, logs.String())
 	return ""
 }
-
