@@ -18,6 +18,7 @@ GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lin
 RIE_VERSION ?= v0.0.0-20261030222936-bef5c4ba774d
 RIE := bin/aws-lambda-rie
 FUZZTIME ?= 10s
+FUZZPKGS ?= ./...
 FUNCTION ?= reevaluate
 HOST_GOOS := $(shell $(GO) env GOOS)
 HOST_GOARCH := $(shell $(GO) env GOARCH)
@@ -56,9 +57,10 @@ lint: ## cfn-lint (runs the SAM translator), go vet, golangci-lint
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run
 
-fuzz: ## run every Fuzz target for FUZZTIME (default 10s) each
-	@for pkg in $$($(GO) list ./...); do \
-	  for target in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+fuzz: ## run every Fuzz target (in FUZZPKGS, default ./...) for FUZZTIME (default 10s) each
+	@for pkg in $$($(GO) list $(FUZZPKGS)); do \
+	  list=$$($(GO) test -list '^Fuzz' "$$pkg"); \
+	  for target in $$(grep '^Fuzz' <<<"$$list" || true); do \
 	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
 	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 	  done; \
