@@ -53,6 +53,8 @@ bench: ## benchmarks, 6 runs each, into bench.out (compare with benchstat)
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
 
 lint: ## cfn-lint (runs the SAM translator), go vet, golangci-lint
+	@v=$$(cfn-lint --version | awk '{print $$2}'); case "$$v" in 1.5[4-9]*|1.[6-9]*|[2-9]*) \
+	  echo "warning: cfn-lint $$v no longer runs the SAM translator; pip install 'cfn-lint<1.54'" >&2;; esac
 	cfn-lint template.yaml
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run
