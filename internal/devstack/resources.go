@@ -211,7 +211,7 @@ func MaxReceiveCount(template []byte) (int, error) {
 	return n, nil
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,60}$`)
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{3,60}$`)
 
 // CreateResources creates, from the template, the table named prefix (with its TTL) and the
 // queues prefix-eval-dlq and prefix-eval (the latter with a RedrivePolicy to the former). It is
@@ -219,7 +219,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,60}$`)
 // stack can restart against a long-lived emulator.
 func CreateResources(ctx context.Context, ddb *dynamodb.Client, sqsc *sqs.Client, template []byte, prefix string) (Resources, error) {
 	if !namePattern.MatchString(prefix) {
-		return Resources{}, fmt.Errorf("create resources: prefix %q: want 1-60 of [A-Za-z0-9_-]", prefix)
+		return Resources{}, fmt.Errorf("create resources: prefix %q: want 3-60 of [A-Za-z0-9_-]", prefix)
 	}
 	res := Resources{Table: prefix}
 	if err := createTable(ctx, ddb, template, res.Table); err != nil {
