@@ -32,15 +32,21 @@ func (s *Store) GetConversation(ctx context.Context, orgID, id string) (eval.Con
 // conversation while a task holds its guard.
 const notEvaluating = "(attribute_not_exists(active_task) OR lease_ms < :now)"
 
+// PutResult tells what PutConversation found before it wrote.
+type PutResult struct {
+	Created    bool   // the conversation did not exist
+	PrevStatus string // its status before ("" when created)
+	Generation string // its visible generation ("" when never evaluated)
+}
+
 // PutConversation creates or replaces a conversation and its transcript. It
-// keeps the conversation's evaluation state, and returns whether it created
-// the conversation. It returns eval.ErrInProgress while the conversation is
+// keeps the conversation's evaluation state. It returns eval.ErrInProgress while the conversation is
 // being evaluated. Turns are separate items, so no transcript within the
 // API's limits meets DynamoDB's item size limit.
-func (s *Store) PutConversation(ctx context.Context, c eval.Conversation, turns []eval.Turn) (bool, error) {
+func (s *Store) PutConversation(ctx context.Context, c eval.Conversation, turns []eval.Turn) (PutResult, error) {
 	meta, err := json.Marshal(c.Metadata)
 	if err != nil {
-		return false, fmt.Errorf("encode metadata: %w", err)
+		return PutResult{}, fmt.Errorf("encode metadata: %w", err)
 	}
 	vals := map[string]types.AttributeValue{
 		":now": ms(c.UpdatedAt), ":id": str(c.ID), ":org": str(c.OrgID), ":agent": str(c.AgentID),
@@ -72,17 +78,19 @@ func (s *Store) PutConversation(ctx context.Context, c eval.Conversation, turns 
 		UpdateExpression:          aws.String(expr),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
 		ExpressionAttributeValues: vals,
-		ReturnValues:              types.ReturnValueUpdatedOld,
+		ReturnValues:              types.ReturnValueAllOld,
 	})
 	if isConditionFailed(err) {
-		return false, eval.Errorf(eval.ErrInProgress, "conversation %s is being evaluated; try again when the evaluation ends", c.ID)
+		return PutResult{}, eval.Errorf(eval.ErrInProgress, "conversation %s is being evaluated; try again when the evaluation ends", c.ID)
 	}
 	if err != nil {
-		return false, fmt.Errorf("put conversation %s: %w", c.ID, translate(err))
+		return PutResult{}, fmt.Errorf("put conversation %s: %w", c.ID, translate(err))
 	}
 	var old struct {
-		ID    string `dynamodbav:"id"`
-		Count int    `dynamodbav:"message_count"`
+		ID     string `dynamodbav:"id"`
+		Count  int    `dynamodbav:"message_count"`
+		Status string `dynamodbav:"status"`
+		Gen    string `dynamodbav:"gen"`
 	}
 	_ = attributevalue.UnmarshalMap(out.Attributes, &old)
 	reqs := make([]types.WriteRequest, 0, len(turns))
@@ -93,9 +101,9 @@ func (s *Store) PutConversation(ctx context.Context, c eval.Conversation, turns 
 		reqs = append(reqs, deleteReq(turnKey(c.OrgID, c.ID, seq)))
 	}
 	if err := s.batchWrite(ctx, reqs); err != nil {
-		return false, fmt.Errorf("write turns of %s: %w", c.ID, err)
+		return PutResult{}, fmt.Errorf("write turns of %s: %w", c.ID, err)
 	}
-	return old.ID == "", nil
+	return PutResult{Created: old.ID == "", PrevStatus: old.Status, Generation: old.Gen}, nil
 }
 
 // Turns returns the conversation's transcript in order.
