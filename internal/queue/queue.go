@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -104,9 +105,10 @@ func (m Message) Task() eval.Task {
 	return t
 }
 
-// API is the part of the SQS client the sender uses.
+// API is the part of the SQS client the adapter uses.
 type API interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
 // Sender sends tasks to the eval queue. The SDK's standard retryer retries
@@ -132,6 +134,25 @@ func (s *Sender) Send(ctx context.Context, t eval.Task) error {
 	})
 	if err != nil {
 		return fmt.Errorf("send task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Visibility delays the next delivery of a message of the queue at URL.
+type Visibility struct {
+	API API
+	URL string
+}
+
+// Delay makes the message with receiptHandle visible again after d
+// (rounded up to whole seconds, at most 12 hours).
+func (v Visibility) Delay(ctx context.Context, receiptHandle string, d time.Duration) error {
+	secs := int32(min((d+time.Second-1)/time.Second, 12*3600))
+	_, err := v.API.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(v.URL), ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs,
+	})
+	if err != nil {
+		return fmt.Errorf("change visibility: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,34 @@
+// Command evalworker is the SQS Lambda of the eval queue and its dead-letter
+// queue. It only wires; internal/worker is the program.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/plume-evals/plume/internal/app"
+	"github.com/plume-evals/plume/internal/worker"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := app.Load(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "err", err)
+		os.Exit(1)
+	}
+	awsCfg, err := app.AWS(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "err", err)
+		os.Exit(1)
+	}
+	h, err := worker.Setup(cfg, awsCfg, worker.Providers(cfg, awsCfg), log)
+	if err != nil {
+		log.Error("bad configuration", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
