@@ -109,10 +109,11 @@ func (w *Worker) runOne(ctx context.Context, log *slog.Logger, task eval.Task, c
 }
 
 // timeFor reports whether an attempt after wait still fits before the
-// invocation's deadline.
+// invocation's deadline. Deadlines are wall-clock times, so this reads the
+// real clock, not w.Now.
 func (w *Worker) timeFor(ctx context.Context, wait time.Duration) bool {
 	dl, ok := ctx.Deadline()
-	return !ok || w.Now().Add(wait+w.JudgeTimeout+w.Margin).Before(dl)
+	return !ok || time.Until(dl) > wait+w.JudgeTimeout+w.Margin
 }
 
 // backoff is the wait before attempt n+1: the provider's Retry-After when
