@@ -294,12 +294,19 @@ func (f fields) number(p *problems, name string, def, lo, hi float64) float64 {
 	if !ok {
 		return def
 	}
-	n, isNum := v.(json.Number)
-	if !isNum {
+	var x float64
+	var err error
+	switch n := v.(type) {
+	case json.Number: // a field of the body as decoded
+		x, err = n.Float64()
+	case float64: // a field of an object already converted by plain (config)
+		x = n
+	case int64:
+		x = float64(n)
+	default:
 		p.add(f.l(name), "float_type", "Input should be a valid number", v, nil)
 		return def
 	}
-	x, err := n.Float64()
 	switch {
 	case err != nil:
 		p.add(f.l(name), "float_parsing", "Input should be a valid number", v, nil)
