@@ -37,14 +37,14 @@ func StartMoto(addr string) (*Moto, error) {
 	if err != nil {
 		return nil, err
 	}
-	if port == "0" {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, err
-		}
-		port = fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-		l.Close()
+	// Check the port is free: an emulator left running would answer the
+	// readiness probe and then vanish with its owner.
+	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("moto cannot listen on %s (another make dev running? set PLUME_MOTO_ADDR): %w", addr, err)
 	}
+	port = fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
 	m := &Moto{URL: "http://" + net.JoinHostPort(host, port), logs: &strings.Builder{}}
 	m.cmd = exec.Command("python3", "-c", motoScript, host, port)
 	// Own process group, and killed with us if we die first.

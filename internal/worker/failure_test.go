@@ -80,6 +80,19 @@ func TestJudgeFailures(t *testing.T) {
 	}
 }
 
+func TestUnusableAnswersArePaidFor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, judgetest.Malformed().WithUsage(100, 10))
+	f.judgeEvaluator(false)
+	conv := f.conversation(2)
+	f.reevaluate(conv)
+	f.drain(3)
+	r := f.onlyRun(conv)
+	if r.Status != eval.StatusFailed || r.InputTokens != 300 || r.OutputTokens != 30 || r.CostUSD <= 0 {
+		t.Fatalf("run %s tokens %d/%d cost %v; want failed with 3 × (100/10) tokens and their cost", r.Status, r.InputTokens, r.OutputTokens, r.CostUSD)
+	}
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""

@@ -69,6 +69,9 @@ func (w *Worker) runOne(ctx context.Context, log *slog.Logger, task eval.Task, c
 		start := w.Now()
 		v, err := w.evaluate(ctx, r, conv, turns)
 		r.LatencyMS = w.Now().Sub(start).Milliseconds()
+		r.InputTokens += v.inTokens
+		r.OutputTokens += v.outTokens
+		r.CostUSD += v.cost
 		if err == nil {
 			w.complete(&r, v)
 			return w.save(ctx, log, r)
@@ -153,9 +156,6 @@ func (w *Worker) complete(r *eval.Run, v verdict) {
 	}
 	r.Scores = []eval.Score{s}
 	r.Status, r.FinishedAt, r.ErrorText = eval.StatusCompleted, &now, nil
-	r.InputTokens += v.inTokens
-	r.OutputTokens += v.outTokens
-	r.CostUSD += v.cost
 }
 
 func (w *Worker) save(ctx context.Context, log *slog.Logger, r eval.Run) error {
@@ -213,15 +213,16 @@ func (w *Worker) judge(ctx context.Context, s eval.Snapshot, turns []eval.Turn) 
 	jctx, cancel := context.WithTimeout(ctx, w.JudgeTimeout)
 	defer cancel()
 	v, err := p.Judge(jctx, req)
-	if err != nil {
-		return verdict{}, err
-	}
+	// An unusable answer was still paid for: its tokens count.
 	out := verdict{rationale: v.Rationale, inTokens: v.InputTokens, outTokens: v.OutputTokens}
 	model := v.Model
 	if model == "" {
 		model = req.Model
 	}
 	out.cost, _ = w.Prices.Cost(model, v.InputTokens, v.OutputTokens)
+	if err != nil {
+		return out, err
+	}
 	switch {
 	case v.Score != nil:
 		out.value = *v.Score
