@@ -145,10 +145,10 @@ func TestLongRetryAfterHandsTheTaskBack(t *testing.T) {
 func TestNearDeadlineStartsNoNewWork(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.regexEvaluator(false)
+	f.judgeEvaluator(false)
 	conv := f.conversation(2)
 	f.reevaluate(conv)
-	// Less than JudgeTimeout + Margin left: plan, but run nothing.
+	// Less than JudgeTimeout + Margin left: plan, but call no judge.
 	resp := f.handle(f.receive(), 2*time.Second)
 	if len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("want the message handed back, got %+v", resp)
@@ -159,6 +159,21 @@ func TestNearDeadlineStartsNoNewWork(t *testing.T) {
 	f.drain(2)
 	if r := f.onlyRun(conv); r.Status != eval.StatusCompleted {
 		t.Fatalf("after redelivery: %s", r.Status)
+	}
+}
+
+func TestDeterministicRunsNeedNoJudgeTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.regexEvaluator(false)
+	conv := f.conversation(2)
+	f.reevaluate(conv)
+	// 2.5 s left is less than a judge call needs, enough for a regex.
+	if resp := f.handle(f.receive(), 2500*time.Millisecond); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("a regex run was handed back: %+v", resp)
+	}
+	if r := f.onlyRun(conv); r.Status != eval.StatusCompleted {
+		t.Fatalf("run = %s", r.Status)
 	}
 }
 

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // fixture is one test's worker on its own table and queues, with a local
 // OpenAI-compatible judge.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	env      testenv.Env
 	st       *store.Store
 	svc      *eval.Service
@@ -45,7 +45,7 @@ type fixture struct {
 	sleeps []time.Duration
 }
 
-func newFixture(t *testing.T, script ...judgetest.Step) *fixture {
+func newFixture(t testing.TB, script ...judgetest.Step) *fixture {
 	t.Helper()
 	env := testenv.New(t)
 	f := &fixture{t: t, env: env, st: store.New(env.DDB, env.Table), org: uuid.NewString(), agent: uuid.NewString(),

@@ -53,7 +53,7 @@ func classify(err error) (class, time.Duration) {
 // runOne takes one run to a terminal status, or hands it back with a
 // *Requeue. Its happy path writes twice: running, then the result.
 func (w *Worker) runOne(ctx context.Context, log *slog.Logger, task eval.Task, conv eval.Conversation, turns []eval.Turn, r eval.Run) error {
-	if !w.timeFor(ctx, 0) {
+	if !w.timeFor(ctx, r.Snapshot.Kind, 0) {
 		return &Requeue{Reason: "invocation deadline near"}
 	}
 	now := w.Now().UTC()
@@ -97,7 +97,7 @@ func (w *Worker) runOne(ctx context.Context, log *slog.Logger, task eval.Task, c
 		delay := backoff(r.Attempts, after, w.MaxBackoff)
 		log.WarnContext(ctx, "attempt failed; retrying", "attempt", r.Attempts, "delay", delay, "err", msg)
 		r.ErrorText = ptr(fmt.Sprintf("attempt %d failed: %s; retrying", r.Attempts, msg))
-		if delay > w.MaxBackoff || !w.timeFor(ctx, delay) {
+		if delay > w.MaxBackoff || !w.timeFor(ctx, r.Snapshot.Kind, delay) {
 			// Not in this invocation: hand the run back with its progress.
 			if err := w.Store.SaveRun(ctx, r); err != nil {
 				return err
@@ -111,12 +111,17 @@ func (w *Worker) runOne(ctx context.Context, log *slog.Logger, task eval.Task, c
 	}
 }
 
-// timeFor reports whether an attempt after wait still fits before the
-// invocation's deadline. Deadlines are wall-clock times, so this reads the
-// real clock, not w.Now.
-func (w *Worker) timeFor(ctx context.Context, wait time.Duration) bool {
+// timeFor reports whether an attempt of an evaluator of kind after wait
+// still fits before the invocation's deadline: a judge call needs
+// JudgeTimeout, a deterministic evaluator only the margin. Deadlines are
+// wall-clock times, so this reads the real clock, not w.Now.
+func (w *Worker) timeFor(ctx context.Context, kind string, wait time.Duration) bool {
 	dl, ok := ctx.Deadline()
-	return !ok || time.Until(dl) > wait+w.JudgeTimeout+w.Margin
+	need := wait + w.Margin
+	if kind == eval.KindModelJudge {
+		need += w.JudgeTimeout
+	}
+	return !ok || time.Until(dl) > need
 }
 
 // backoff is the wait before attempt n+1: the provider's Retry-After when
