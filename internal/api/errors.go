@@ -39,6 +39,14 @@ const retryAfter = "2"
 // fail writes err as an ErrorResponse. Errors of no known kind are 500
 // with a generic message; their detail goes to the log only.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away (or the Lambda deadline passed): nothing
+		// failed on our side, and nobody reads the answer.
+		a.log(r).InfoContext(r.Context(), "request abandoned by the client", "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		writeJSON(w, http.StatusServiceUnavailable, errorResponse{"service_unavailable", "the request was cancelled"})
+		return
+	}
 	for _, s := range statuses {
 		if errors.Is(err, s.kind) {
 			msg := eval.Message(err)
