@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,11 +35,17 @@ func (p *problems) add(loc []any, typ, msg string, input any, ctx map[string]any
 
 func loc(parts ...any) []any { return parts }
 
-// uuidParam validates a path or query id like pydantic's UUID type.
+// uuid validates a path or query id like pydantic's UUID type.
 func (p *problems) uuid(where, name, v string) string {
+	return p.uuidAt(loc(where, name), v)
+}
+
+// uuidAt validates an id found at l (a body field may be nested:
+// ["body", "turns", 3, "id"]).
+func (p *problems) uuidAt(l []any, v string) string {
 	if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
 		msg := "Input should be a valid UUID, " + uuidReason(v)
-		p.add(loc(where, name), "uuid_parsing", msg, v, map[string]any{"error": uuidReason(v)})
+		p.add(l, "uuid_parsing", msg, v, map[string]any{"error": uuidReason(v)})
 		return ""
 	}
 	return strings.ToLower(v)
@@ -179,12 +187,20 @@ func readBody(r *http.Request, p *problems, required bool) (*fields, error) {
 		p.add(loc("body", offset), "json_invalid", "JSON decode error", map[string]any{}, map[string]any{"error": jsonReason(err)})
 		return nil, nil
 	}
-	if dec.More() {
+	// Anything but whitespace after the value is extra data (dec.More
+	// would let a stray "]" or "}" through).
+	if rest := strings.TrimLeft(string(b[dec.InputOffset():]), " \t\r\n"); rest != "" {
 		p.add(loc("body", dec.InputOffset()), "json_invalid", "JSON decode error", map[string]any{}, map[string]any{"error": "Extra data"})
 		return nil, nil
 	}
 	if !utf8.Valid(b) {
 		p.add(loc("body", 0), "json_invalid", "JSON decode error", map[string]any{}, map[string]any{"error": "invalid UTF-8"})
+		return nil, nil
+	}
+	// A number beyond float64 (1e400) would be stored and echoed as ±Inf,
+	// which JSON cannot carry: the write or the answer would fail.
+	if at, n := nonFinite(raw, loc("body")); at != nil {
+		p.add(at, "finite_number", "Input should be a finite number", n, nil)
 		return nil, nil
 	}
 	m, ok := raw.(map[string]any)
@@ -193,6 +209,30 @@ func readBody(r *http.Request, p *problems, required bool) (*fields, error) {
 		return nil, nil
 	}
 	return &fields{m: m, at: []any{"body"}}, nil
+}
+
+// nonFinite returns the location and text of the first number of v (in
+// key order) that does not fit a float64, or nil.
+func nonFinite(v any, at []any) ([]any, string) {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := x.Float64(); err != nil {
+			return at, x.String()
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if l, n := nonFinite(x[k], append(at[:len(at):len(at)], k)); l != nil {
+				return l, n
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if l, n := nonFinite(e, append(at[:len(at):len(at)], i)); l != nil {
+				return l, n
+			}
+		}
+	}
+	return nil, ""
 }
 
 func jsonReason(err error) string {
@@ -267,7 +307,7 @@ func (f fields) uuid(p *problems, name string, required bool) string {
 		p.add(f.l(name), "uuid_type", "UUID input should be a string, bytes or UUID object", v, nil)
 		return ""
 	}
-	return p.uuid("body", name, s)
+	return p.uuidAt(f.l(name), s)
 }
 
 func (f fields) enum(p *problems, name string, required bool, def string, allowed ...string) string {
