@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/plume-evals/plume/internal/eval"
@@ -78,6 +79,13 @@ func (a *API) contract(mux *http.ServeMux) http.Handler {
 				writeJSON(w, http.StatusInternalServerError, errorResponse{"internal_error", "an internal error occurred; it has been logged"})
 			}
 		}()
+		// The mux answers a path that is not canonical ("//v1/evaluators",
+		// "/a/../b") with a text/html redirect; to a client it is a path
+		// with no route, as in FastAPI.
+		if p := r.URL.EscapedPath(); !canonical(p) {
+			writeJSON(w, http.StatusNotFound, errorResponse{"not_found", "no route for " + r.Method + " " + r.URL.Path})
+			return
+		}
 		_, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -93,6 +101,19 @@ func (a *API) contract(mux *http.ServeMux) http.Handler {
 		}
 		writeJSON(w, http.StatusNotFound, errorResponse{"not_found", "no route for " + r.Method + " " + r.URL.Path})
 	})
+}
+
+// canonical reports whether p is a path the mux routes as is: rooted and
+// unchanged by cleaning (net/http's cleanPath keeps a trailing slash).
+func canonical(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // headerOnly records the status and headers of the mux's fallback answer.
