@@ -60,24 +60,28 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := runDetailJSON{runJSON: toRun(run)}
+	// Each section is read once however often its token repeats: a
+	// request must not turn into thousands of reads.
+	include := map[string]bool{}
 	for _, tok := range strings.Split(r.URL.Query().Get("include"), ",") {
-		switch strings.TrimSpace(tok) {
-		case "session":
-			s, err := a.session(r, conv)
-			if err != nil {
-				a.fail(w, r, err)
-				return
-			}
-			out.Session = &s
-		case "turns":
-			turns, err := a.Store.Turns(r.Context(), conv.OrgID, conv.ID)
-			if err != nil {
-				a.fail(w, r, err)
-				return
-			}
-			tj := toTurns(turns)
-			out.Turns = &tj
+		include[strings.TrimSpace(tok)] = true
+	}
+	if include["session"] {
+		s, err := a.session(r, conv)
+		if err != nil {
+			a.fail(w, r, err)
+			return
 		}
+		out.Session = &s
+	}
+	if include["turns"] {
+		turns, err := a.Store.Turns(r.Context(), conv.OrgID, conv.ID)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		tj := toTurns(turns)
+		out.Turns = &tj
 	}
 	writeJSON(w, http.StatusOK, out)
 }
