@@ -132,7 +132,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 		method, pattern, _ := strings.Cut(r, " ")
 		t.Run(r, func(t *testing.T) {
 			path := fillPath(pattern, "00000000-0000-4000-8000-000000000001")
-			rec := serve(h, httptest.NewRequest(method, path, nil))
+			rec := serveRec(h, httptest.NewRequest(method, path, nil))
 			want := http.StatusUnauthorized
 			if op := o.doc.Paths.Find(pattern).GetOperation(method); op != nil && op.Security != nil && len(*op.Security) == 0 {
 				want = http.StatusOK
@@ -153,7 +153,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 			if slices.Contains(routed, m) {
 				continue
 			}
-			rec := serve(h, httptest.NewRequest(m, path, nil))
+			rec := serveRec(h, httptest.NewRequest(m, path, nil))
 			got := strings.Split(rec.Header().Get("Allow"), ", ")
 			sort.Strings(got)
 			if rec.Code != http.StatusMethodNotAllowed || !slices.Equal(got, allow) {
@@ -177,7 +177,7 @@ func fillPath(pattern, v string) string {
 	}
 }
 
-func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+func serveRec(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	return rec
@@ -268,7 +268,7 @@ func (cf *conformance) do(c call) map[string]any {
 		t.Errorf("%s: openapi.json accepts a request the API rejects with %d", label, c.want)
 	}
 
-	rec := serve(cf.f.h, newReq(c.path))
+	rec := serveRec(cf.f.h, newReq(c.path))
 	cf.count++
 	cf.lastBody = rec.Body.Bytes()
 	if rec.Code != c.want {
@@ -339,20 +339,21 @@ func (cf *conformance) checkCoverage() {
 	}
 }
 
-// runWorker runs one task to its end with a worker that has no judge
+// runTaskNoJudge runs one task to its end with a worker that has no judge
 // provider configured: model_judge runs end errored ("misconfigured").
-func (cf *conformance) runWorker(taskID, conv string) {
-	cf.t.Helper()
-	w := worker.New(cf.f.store, judge.Set{}, judge.DefaultPrices(), quietLog())
-	w.Now = func() time.Time { return cf.f.now }
+func (f *fixture) runTaskNoJudge(taskID, conv string) {
+	f.t.Helper()
+	w := worker.New(f.store, judge.Set{}, judge.DefaultPrices(), quietLog())
+	w.Now = func() time.Time { return f.now }
 	w.Sleep = func(context.Context, time.Duration) error { return nil }
-	ref := eval.Task{ID: taskID, OrgID: cf.f.org, SessionID: conv}
+	ref := eval.Task{ID: taskID, OrgID: f.org, SessionID: conv}
 	if err := w.Run(context.Background(), ref); err != nil {
-		cf.t.Fatalf("worker run of task %s: %v", taskID, err)
+		f.t.Fatalf("worker run of task %s: %v", taskID, err)
 	}
 }
 
-func str(v any) string { s, _ := v.(string); return s }
+// jsonStr is v if it is a JSON string, else "".
+func jsonStr(v any) string { s, _ := v.(string); return s }
 
 // bigBody is a JSON object body over the 1 MiB limit.
 func bigBody(field string) string {
@@ -383,22 +384,22 @@ func TestOpenAPIConformance(t *testing.T) {
 	do(call{name: "document", method: "GET", path: "/openapi.json", key: noKey, want: 200})
 
 	// Evaluators of each kind.
-	regex := str(do(call{name: "create regex", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
+	regex := jsonStr(do(call{name: "create regex", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Mentions refunds", "kind": "regex", "format": "boolean", "severity": "high",
 		"config": map[string]any{"pattern": "(?i)refund", "target": "assistant", "must_match": true},
 	}})["id"])
-	expr := str(do(call{name: "create expression", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
+	expr := jsonStr(do(call{name: "create expression", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Long enough", "kind": "expression", "format": "score", "threshold": 0.5, "description": nil,
 		"config": map[string]any{"expression": "size(conversation.turns) >= 2 ? 1.0 : 0.0"},
 	}})["id"])
-	judgeEv := str(do(call{name: "create model_judge", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
+	judgeEv := jsonStr(do(call{name: "create model_judge", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Polite", "description": "Was the agent polite?", "prompt": "Rate politeness from 0 to 1.",
 		"config": map[string]any{"provider": "openai", "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 256},
 	}})["id"])
-	archived := str(do(call{name: "create to archive", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
+	archived := jsonStr(do(call{name: "create to archive", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Old", "kind": "regex", "config": map[string]any{"pattern": "x"},
 	}})["id"])
-	doomed := str(do(call{name: "create to delete", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
+	doomed := jsonStr(do(call{name: "create to delete", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Doomed", "kind": "expression", "format": "boolean", "config": map[string]any{"expression": "true"},
 	}})["id"])
 	for _, c := range []call{
@@ -427,7 +428,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	do(call{name: "get evaluator bad id", method: "GET", path: "/v1/evaluators/not-a-uuid", want: 422, doc: docInvalid})
 	do(call{name: "get evaluator without key", method: "GET", path: "/v1/evaluators/" + regex, key: noKey, want: 401})
 	page := do(call{name: "list evaluators page 1", method: "GET", path: "/v1/evaluators?limit=2", want: 200})
-	next := str(page["next_cursor"])
+	next := jsonStr(page["next_cursor"])
 	if next == "" || page["has_more"] != true {
 		t.Fatalf("list evaluators limit=2 of 5: %s", cf.lastBody)
 	}
@@ -462,14 +463,14 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Bindings.
 	bindings := "/v1/evaluator-bindings"
 	bind := func(name, evaluator string, critical bool) string {
-		return str(do(call{name: name, method: "POST", path: bindings, want: 201, body: map[string]any{
+		return jsonStr(do(call{name: name, method: "POST", path: bindings, want: 201, body: map[string]any{
 			"evaluator_id": evaluator, "scope": "agent", "agent_id": agent, "is_critical": critical,
 		}})["id"])
 	}
 	bRegex := bind("bind regex", regex, true)
 	bind("bind expression", expr, false)
 	bind("bind model_judge", judgeEv, false)
-	bScenario := str(do(call{name: "bind to a scenario", method: "POST", path: bindings, want: 201, body: map[string]any{
+	bScenario := jsonStr(do(call{name: "bind to a scenario", method: "POST", path: bindings, want: 201, body: map[string]any{
 		"evaluator_id": regex, "scope": "scenario", "scenario_id": scenario, "agent_id": nil,
 	}})["id"])
 	for _, c := range []call{
@@ -557,14 +558,14 @@ func TestOpenAPIConformance(t *testing.T) {
 	do(call{name: "get conversation without key", method: "GET", path: convPath, key: noKey, want: 401})
 
 	// Reevaluate, then everything that conflicts with a task in flight.
-	task := str(do(call{name: "reevaluate", method: "POST", path: convPath + "/reevaluate", want: 202})["task_id"])
+	task := jsonStr(do(call{name: "reevaluate", method: "POST", path: convPath + "/reevaluate", want: 202})["task_id"])
 	do(call{name: "reevaluate while in progress (legacy)", method: "POST", path: "/v1/sessions/" + conv + "/reevaluate", want: 409})
 	do(call{name: "reevaluate while in progress", method: "POST", path: convPath + "/reevaluate", want: 409})
 	do(call{name: "put conversation while evaluating", method: "PUT", path: convPath, body: upsert, want: 409})
 	do(call{name: "delete conversation while evaluating", method: "DELETE", path: convPath, want: 409})
 	do(call{name: "get conversation while evaluating", method: "GET", path: convPath, want: 200})
 	do(call{name: "get queued task", method: "GET", path: "/v1/eval-tasks/" + task, want: 200})
-	cf.runWorker(task, conv)
+	f.runTaskNoJudge(task, conv)
 	do(call{name: "get completed task", method: "GET", path: "/v1/eval-tasks/" + task, want: 200})
 	do(call{name: "get missing task", method: "GET", path: "/v1/eval-tasks/" + missing, want: 404})
 	do(call{name: "get task bad id", method: "GET", path: "/v1/eval-tasks/t1", want: 422, doc: docInvalid})
@@ -591,16 +592,16 @@ func TestOpenAPIConformance(t *testing.T) {
 		r, _ := it.(map[string]any)
 		switch r["status"] {
 		case "errored":
-			errored = str(r["id"])
+			errored = jsonStr(r["id"])
 		case "completed":
-			completed = str(r["id"])
+			completed = jsonStr(r["id"])
 		}
 	}
 	if len(items) != 3 || errored == "" || completed == "" {
 		t.Fatalf("runs after the worker: want 3 with one errored and some completed: %s", cf.lastBody)
 	}
 	first := do(call{name: "list runs page 1", method: "GET", path: runs + "?limit=1", want: 200})
-	runCursor := str(first["next_cursor"])
+	runCursor := jsonStr(first["next_cursor"])
 	if runCursor == "" {
 		t.Fatalf("list runs limit=1: no cursor: %s", cf.lastBody)
 	}
@@ -634,13 +635,13 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	// Retry.
 	do(call{name: "retry completed run", method: "POST", path: runs + "/" + completed + "/retry", want: 409})
-	if got := str(decode[map[string]any](t, cf.lastBody)["error"]); got != "run_not_retryable" {
+	if got := jsonStr(decode[map[string]any](t, cf.lastBody)["error"]); got != "run_not_retryable" {
 		t.Errorf("retry of a completed run: error %q, want run_not_retryable", got)
 	}
-	retryTask := str(do(call{name: "retry errored run", method: "POST", path: runs + "/" + errored + "/retry", want: 202})["task_id"])
+	retryTask := jsonStr(do(call{name: "retry errored run", method: "POST", path: runs + "/" + errored + "/retry", want: 202})["task_id"])
 	do(call{name: "retry while in progress", method: "POST", path: runs + "/" + errored + "/retry", want: 409})
 	do(call{name: "get retry task", method: "GET", path: "/v1/eval-tasks/" + retryTask, want: 200})
-	cf.runWorker(retryTask, conv)
+	f.runTaskNoJudge(retryTask, conv)
 	do(call{name: "get finished retry task", method: "GET", path: "/v1/eval-tasks/" + retryTask, want: 200})
 	do(call{name: "get retried run", method: "GET", path: runs + "/" + errored + "?include=turns", want: 200})
 	do(call{name: "retry missing run", method: "POST", path: runs + "/" + missing + "/retry", want: 404})
@@ -650,9 +651,9 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	// The legacy alias re-runs everything with fresh snapshots; the old runs
 	// are gone from the moment of the 202.
-	again := str(do(call{name: "reevaluate again (legacy)", method: "POST", path: "/v1/sessions/" + conv + "/reevaluate", want: 202})["task_id"])
+	again := jsonStr(do(call{name: "reevaluate again (legacy)", method: "POST", path: "/v1/sessions/" + conv + "/reevaluate", want: 202})["task_id"])
 	do(call{name: "get wiped run", method: "GET", path: runs + "/" + completed, want: 404})
-	cf.runWorker(again, conv)
+	f.runTaskNoJudge(again, conv)
 	do(call{name: "list runs of the new generation", method: "GET", path: runs + "?session_id=" + conv + "&task_id=" + again, want: 200})
 
 	// A conversation that arrives closed is evaluated automatically.
