@@ -49,8 +49,11 @@ dev: ## run the whole stack locally: moto, table and queues from template.yaml, 
 test: ## every test, the emulator-backed ones included (the harness starts moto)
 	$(GO) test -count=1 -timeout 8m ./...
 
-bench: ## benchmarks, 6 runs each, into bench.out (compare with benchstat)
+bench: $(RIE) ## benchmarks (6 runs each, into bench.out; compare with benchstat), the AWS-call and write counts, cold starts
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
+	$(GO) test -count=1 -run 'TestAWSCallsPerRequest|TestWritesPerRun' -v ./internal/api/ ./internal/worker/ | grep -E '^(=== RUN|--- |\s+\S+_test.go)' | tee -a bench.out
+	scripts/coldstart.sh 9 | tee -a bench.out
+	@$(MAKE) build >/dev/null && ls -l bin/*/bootstrap | awk '{printf "%s %.1f MB (linux/arm64)\n", $$9, $$5/1048576}' | tee -a bench.out
 
 lint: ## cfn-lint (runs the SAM translator), go vet, golangci-lint
 	@v=$$(cfn-lint --version | awk '{print $$2}'); case "$$v" in 1.5[4-9]*|1.[6-9]*|[2-9]*) \
