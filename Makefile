@@ -67,7 +67,7 @@ fuzz: ## run every Fuzz target (in FUZZPKGS, default ./...) for FUZZTIME (defaul
 	  list=$$($(GO) test -list '^Fuzz' "$$pkg"); \
 	  for target in $$(grep '^Fuzz' <<<"$$list" || true); do \
 	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s "$$pkg"; \
 	  done; \
 	done
 
