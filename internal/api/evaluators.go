@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/plume-evals/plume/internal/eval"
@@ -19,6 +21,7 @@ const (
 	maxName        = 200
 	maxDescription = 2000
 	maxPrompt      = 20000
+	maxConfig      = 32768 // bytes of serialized config; fits every config the scorers accept
 )
 
 // evaluatorFrom applies the body's fields to base (the defaults on create,
@@ -41,6 +44,11 @@ func (a *API) evaluatorFrom(p *problems, f *fields, base eval.Evaluator, create 
 	}
 	e.Threshold = f.number(p, "threshold", e.Threshold, 0, 1)
 	if cfg, ok := f.object(p, "config"); ok {
+		// Bounded like metadata: an evaluator is one item (400 KB in
+		// DynamoDB) and every run copies its config; a larger one was a 500.
+		if b, _ := json.Marshal(cfg); len(b) > maxConfig {
+			p.add(f.l("config"), "value_error", fmt.Sprintf("Value error, config is %d bytes when serialized; the limit is %d", len(b), maxConfig), nil, nil)
+		}
 		e.Config = cfg
 	}
 	if !create {
