@@ -89,6 +89,7 @@ type query struct {
 	vals map[string][]string
 }
 
+// str is the parameter's last value (FastAPI's choice), "" when absent.
 func (q query) str(name string) string {
 	v := q.vals[name]
 	if len(v) == 0 {
@@ -97,16 +98,20 @@ func (q query) str(name string) string {
 	return v[len(v)-1]
 }
 
+// has reports whether the parameter is present, even empty: FastAPI
+// validates "?limit=" as the empty string, a 422, and so does the document.
+func (q query) has(name string) bool { return len(q.vals[name]) > 0 }
+
 func (q query) uuid(name string) string {
-	if v := q.str(name); v != "" {
-		return q.p.uuid("query", name, v)
+	if q.has(name) {
+		return q.p.uuid("query", name, q.str(name))
 	}
 	return ""
 }
 
 func (q query) enum(name string, allowed ...string) string {
 	v := q.str(name)
-	if v == "" || !q.p.enum(loc("query", name), v, allowed) {
+	if !q.has(name) || !q.p.enum(loc("query", name), v, allowed) {
 		return ""
 	}
 	return v
@@ -114,7 +119,7 @@ func (q query) enum(name string, allowed ...string) string {
 
 func (q query) number(name string, lo, hi float64) *float64 {
 	s := q.str(name)
-	if s == "" {
+	if !q.has(name) {
 		return nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -135,7 +140,7 @@ func (q query) number(name string, lo, hi float64) *float64 {
 // limit reads the list limit (default 50, 1..200).
 func (q query) limit() int {
 	s := q.str("limit")
-	if s == "" {
+	if !q.has("limit") {
 		return 50
 	}
 	n, err := strconv.Atoi(s)
