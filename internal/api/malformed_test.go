@@ -352,6 +352,7 @@ type fspec struct {
 	maxLen   int // characters; 0: no limit checked here
 	minLen   int
 	lo, hi   float64 // numbers: the accepted range
+	maxBytes int     // objects: the largest serialized size accepted
 }
 
 // broute is a route with a JSON body: a valid body and its fields.
@@ -371,7 +372,7 @@ func (g *malformed) bodyRoutes() []broute {
 		{name: "status", kinds: "s", required: true, enum: true},
 		{name: "started_at", kinds: "sz", time: true},
 		{name: "ended_at", kinds: "sz", time: true},
-		{name: "metadata", kinds: "oz"},
+		{name: "metadata", kinds: "oz", maxBytes: 16384},
 		{name: "turns", kinds: "az"},
 		{at: []any{"turns", 0}, name: "role", kinds: "s", required: true, enum: true},
 		{at: []any{"turns", 0}, name: "content", kinds: "s", required: true, maxLen: 65536},
@@ -389,7 +390,7 @@ func (g *malformed) bodyRoutes() []broute {
 			{name: "severity", kinds: "s", enum: true},
 			{name: "prompt", kinds: "s", maxLen: 20000},
 			{name: "threshold", kinds: "n", lo: 0, hi: 1},
-			{name: "config", kinds: "oz"},
+			{name: "config", kinds: "oz", maxBytes: 32768},
 			{at: []any{"config"}, name: "provider", kinds: "s", enum: true},
 			{at: []any{"config"}, name: "model", kinds: "s", maxLen: 200, minLen: 1},
 			{at: []any{"config"}, name: "temperature", kinds: "n", lo: 0, hi: 2},
@@ -505,6 +506,14 @@ func (g *malformed) generate() {
 
 func (g *malformed) bodyCases(r broute) {
 	loc := func(fs fspec) []any { return append(append([]any{"body"}, fs.at...), fs.name) }
+	// hugeLoc is where a 100,000-character value is reported: config is
+	// first held to its size limit as a whole.
+	hugeLoc := func(fs fspec, typ string) ([]any, string) {
+		if len(fs.at) == 1 && fs.at[0] == "config" {
+			return []any{"body", "config"}, "value_error"
+		}
+		return loc(fs), typ
+	}
 	for _, fs := range r.fields {
 		// Every kind the field does not accept.
 		for _, k := range []byte("snboaz") {
@@ -522,9 +531,11 @@ func (g *malformed) bodyCases(r broute) {
 			g.add(mcase{kind: "missing required", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, nil, true)), want: 422, loc: loc(fs), typ: "missing"})
 		}
 		if fs.enum {
-			for _, v := range []string{"", "unknown", "LIVE", " agent", "model_judge\u0000", strings.Repeat("e", 100000)} {
+			for _, v := range []string{"", "unknown", "LIVE", " agent", "model_judge\u0000"} {
 				g.add(mcase{kind: "unknown enum", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, v, false)), want: 422, loc: loc(fs), typ: "enum"})
 			}
+			l, typ := hugeLoc(fs, "enum")
+			g.add(mcase{kind: "unknown enum", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, strings.Repeat("e", 100000), false)), want: 422, loc: l, typ: typ})
 		}
 		if fs.uuid {
 			for _, v := range badUUIDs {
@@ -539,7 +550,14 @@ func (g *malformed) bodyCases(r broute) {
 		if fs.maxLen > 0 {
 			g.add(mcase{kind: "string too long", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, strings.Repeat("é", fs.maxLen+1), false)), want: 422, loc: loc(fs), typ: "string_too_long"})
 			if fs.maxLen < 100000 {
-				g.add(mcase{kind: "huge string", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, strings.Repeat("x", 100000), false)), want: 422, loc: loc(fs), typ: "string_too_long"})
+				l, typ := hugeLoc(fs, "string_too_long")
+				g.add(mcase{kind: "huge string", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, strings.Repeat("x", 100000), false)), want: 422, loc: l, typ: typ})
+			}
+		}
+		if fs.maxBytes > 0 {
+			for _, n := range []int{fs.maxBytes, 500000} {
+				v := map[string]any{"provider": "openai", "pad": strings.Repeat("x", n)}
+				g.add(mcase{kind: "object too large", method: r.method, path: r.path(), body: marshal(set(r.base(), fs.at, fs.name, v, false)), want: 422, loc: loc(fs), typ: "value_error"})
 			}
 		}
 		if fs.minLen > 0 {
@@ -700,13 +718,13 @@ func (g *malformed) queryCases() {
 		name string
 		bad  []string
 	}
-	uuids := []string{"x", "123", "00000000-0000-4000-8000-00000000000", "%7B00000000-0000-4000-8000-000000000001%7D", "%ff", "%00"}
-	limits := []string{"0", "-1", "201", "1e3", "abc", "1.5", "99999999999999999999", "-99999999999999999999", "%20", "0x10", "2147483648", "%EF%BC%95"}
-	scores := []string{"-0.1", "1.1", "NaN", "Inf", "-Inf", "1e400", "abc", "%ff", "2"}
+	uuids := []string{"", "x", "123", "00000000-0000-4000-8000-00000000000", "%7B00000000-0000-4000-8000-000000000001%7D", "%ff", "%00"}
+	limits := []string{"", "0", "-1", "201", "1e3", "abc", "1.5", "99999999999999999999", "-99999999999999999999", "%20", "0x10", "2147483648", "%EF%BC%95"}
+	scores := []string{"", "-0.1", "1.1", "NaN", "Inf", "-Inf", "1e400", "abc", "%ff", "2"}
 	lists := map[string][]qparam{
 		"/v1/eval-runs": {
 			{"session_id", uuids}, {"evaluator_id", uuids}, {"agent_id", uuids}, {"task_id", uuids},
-			{"status", []string{"done", "PENDING", "%00", "completed,failed"}}, {"scope", []string{"agent", "prod"}},
+			{"status", []string{"", "done", "PENDING", "%00", "completed,failed"}}, {"scope", []string{"agent", "prod"}},
 			{"outcome", []string{"maybe", "pass"}}, {"score_min", scores}, {"score_max", scores}, {"limit", limits},
 		},
 		"/v1/evaluators":         {{"status", []string{"deleted", "ACTIVE", "%ff"}}, {"limit", limits}},
@@ -721,7 +739,7 @@ func (g *malformed) queryCases() {
 			}
 		}
 		// Not problems: unknown parameters, empty values, a malformed query.
-		for _, q := range []string{"unknown=1", "limit=", "limit=%zz", "&&&", "=x", "limit=1;limit=2", "include=everything"} {
+		for _, q := range []string{"unknown=1", "cursor=", "limit=%zz", "&&&", "=x", "limit=1;limit=2", "include=everything"} {
 			g.add(mcase{kind: "odd query", method: "GET", path: list + "?" + q})
 		}
 	}

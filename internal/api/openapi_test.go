@@ -399,6 +399,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	archived := jsonStr(do(call{name: "create to archive", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Old", "kind": "regex", "config": map[string]any{"pattern": "x"},
 	}})["id"])
+	do(call{name: "create with null config", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
+		"name": "Null config", "prompt": "p", "config": nil,
+	}})
 	doomed := jsonStr(do(call{name: "create to delete", method: "POST", path: "/v1/evaluators", want: 201, body: map[string]any{
 		"name": "Doomed", "kind": "expression", "format": "boolean", "config": map[string]any{"expression": "true"},
 	}})["id"])
@@ -414,6 +417,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "create config not an object", body: map[string]any{"name": "x", "config": []any{1}}, want: 422, doc: docInvalid},
 		{name: "create judge without prompt", body: map[string]any{"name": "x", "kind": "model_judge"}, want: 422, doc: docEither},
 		{name: "create judge bad provider", body: map[string]any{"name": "x", "prompt": "p", "config": map[string]any{"provider": "mistral"}}, want: 422, doc: docInvalid},
+		{name: "create judge empty model", body: map[string]any{"name": "x", "prompt": "p", "config": map[string]any{"model": ""}}, want: 422, doc: docInvalid},
+		{name: "create config over 32 KiB", body: map[string]any{"name": "x", "prompt": "p", "config": map[string]any{"model": "m", "pad": strings.Repeat("x", 40000)}}, want: 422, doc: docEither},
+		{name: "create number beyond float64", body: `{"name": "x", "prompt": "p", "config": {"big": 1e400}}`, want: 422, doc: docEither},
+		{name: "create extra data", body: `{"name": "x", "prompt": "p"}]`, want: 422, doc: docEither}, // kin-openapi ignores what follows the value
 		{name: "create not JSON", body: `{"name": `, want: 422, doc: docInvalid},
 		{name: "create array body", body: `[{"name": "x"}]`, want: 422, doc: docInvalid},
 		{name: "create empty body", body: "", want: 422, doc: docInvalid},
@@ -440,12 +447,16 @@ func TestOpenAPIConformance(t *testing.T) {
 	do(call{name: "list evaluators limit 0", method: "GET", path: "/v1/evaluators?limit=0", want: 422, doc: docInvalid})
 	do(call{name: "list evaluators limit 201", method: "GET", path: "/v1/evaluators?limit=201", want: 422, doc: docInvalid})
 	do(call{name: "list evaluators limit not a number", method: "GET", path: "/v1/evaluators?limit=ten", want: 422, doc: docInvalid})
+	do(call{name: "list evaluators empty limit", method: "GET", path: "/v1/evaluators?limit=", want: 422, doc: docInvalid})
+	do(call{name: "list evaluators empty status", method: "GET", path: "/v1/evaluators?status=", want: 422, doc: docInvalid})
+	do(call{name: "list evaluators empty cursor", method: "GET", path: "/v1/evaluators?cursor=", want: 200})
 	do(call{name: "list evaluators without key", method: "GET", path: "/v1/evaluators", key: noKey, want: 401})
 
 	ev := "/v1/evaluators/"
 	do(call{name: "patch severity", method: "PATCH", path: ev + regex, body: map[string]any{"severity": "critical", "description": "refunds"}, want: 200})
 	do(call{name: "patch archive", method: "PATCH", path: ev + archived, body: map[string]any{"status": "archived"}, want: 200})
 	do(call{name: "patch nothing", method: "PATCH", path: ev + expr, body: map[string]any{}, want: 200})
+	do(call{name: "patch null config", method: "PATCH", path: ev + expr, body: map[string]any{"config": nil}, want: 200})
 	for _, c := range []call{
 		{name: "patch bad pattern", path: ev + regex, body: map[string]any{"config": map[string]any{"pattern": "[", "target": "any"}}, want: 400},
 		{name: "patch bad status", path: ev + regex, body: map[string]any{"status": "deleted"}, want: 422, doc: docInvalid},
@@ -473,6 +484,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	bScenario := jsonStr(do(call{name: "bind to a scenario", method: "POST", path: bindings, want: 201, body: map[string]any{
 		"evaluator_id": regex, "scope": "scenario", "scenario_id": scenario, "agent_id": nil,
 	}})["id"])
+	do(call{name: "bind critical null", method: "POST", path: bindings, want: 201, body: map[string]any{
+		"evaluator_id": expr, "scope": "scenario", "scenario_id": scenario, "is_critical": nil,
+	}})
 	for _, c := range []call{
 		{name: "bind twice", body: map[string]any{"evaluator_id": regex, "scope": "agent", "agent_id": agent}, want: 409},
 		{name: "bind missing evaluator", body: map[string]any{"evaluator_id": missing, "scope": "agent", "agent_id": agent}, want: 404},
@@ -491,6 +505,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	do(call{name: "list bindings", method: "GET", path: bindings + "?agent_id=" + agent + "&evaluator_id=" + regex, want: 200})
 	do(call{name: "list bindings of a scenario", method: "GET", path: bindings + "?scenario_id=" + scenario + "&limit=1", want: 200})
 	do(call{name: "list bindings bad id", method: "GET", path: bindings + "?agent_id=a1", want: 422, doc: docInvalid})
+	do(call{name: "list bindings empty id", method: "GET", path: bindings + "?evaluator_id=", want: 422, doc: docInvalid})
 	do(call{name: "list bindings without key", method: "GET", path: bindings, key: noKey, want: 401})
 	do(call{name: "get binding", method: "GET", path: bindings + "/" + bRegex, want: 200})
 	do(call{name: "get missing binding", method: "GET", path: bindings + "/" + missing, want: 404})
@@ -498,6 +513,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	do(call{name: "get binding without key", method: "GET", path: bindings + "/" + bRegex, key: noKey, want: 401})
 	do(call{name: "patch binding", method: "PATCH", path: bindings + "/" + bRegex, body: map[string]any{"is_critical": true}, want: 200})
 	do(call{name: "patch binding empty", method: "PATCH", path: bindings + "/" + bRegex, body: map[string]any{}, want: 200})
+	do(call{name: "patch binding null", method: "PATCH", path: bindings + "/" + bRegex, body: map[string]any{"is_critical": nil}, want: 200})
 	do(call{name: "patch binding bad value", method: "PATCH", path: bindings + "/" + bRegex, body: map[string]any{"is_critical": 1}, want: 422, doc: docInvalid})
 	do(call{name: "patch missing binding", method: "PATCH", path: bindings + "/" + missing, body: map[string]any{"is_critical": false}, want: 404})
 	do(call{name: "patch binding without key", method: "PATCH", path: bindings + "/" + bRegex, body: map[string]any{}, key: noKey, want: 401})
@@ -534,6 +550,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 	do(call{name: "create conversation", method: "PUT", path: convPath, body: upsert, want: 201})
 	do(call{name: "replace conversation", method: "PUT", path: convPath, body: upsert, want: 200})
+	do(call{name: "create conversation with nulls", method: "PUT", path: "/v1/v2/conversations/" + uuid.NewString(), want: 201, body: map[string]any{
+		"agent_id": agent, "session_type": "test", "channel": "chat", "status": "active", "metadata": nil,
+		"turns": []any{map[string]any{"id": nil, "role": "user", "content": "hi", "created_at": nil, "tool_calls": nil, "tool_results": nil}},
+	}})
+	do(call{name: "create conversation with null turns", method: "PUT", path: "/v1/v2/conversations/" + uuid.NewString(), want: 201, body: map[string]any{
+		"agent_id": agent, "session_type": "test", "channel": "chat", "status": "active", "turns": nil,
+	}})
 	for _, c := range []call{
 		{name: "put conversation without agent", body: map[string]any{"session_type": "live", "channel": "c", "status": "active"}, want: 422, doc: docInvalid},
 		{name: "put conversation bad session type", body: map[string]any{"agent_id": agent, "session_type": "prod", "channel": "c", "status": "active"}, want: 422, doc: docInvalid},
@@ -620,6 +643,9 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "list runs score not a number", path: runs + "?score_max=high", want: 422, doc: docInvalid},
 		{name: "list runs bad session id", path: runs + "?session_id=s1", want: 422, doc: docInvalid},
 		{name: "list runs limit 500", path: runs + "?limit=500", want: 422, doc: docInvalid},
+		{name: "list runs empty score", path: runs + "?score_min=", want: 422, doc: docInvalid},
+		{name: "list runs empty outcome", path: runs + "?outcome=", want: 422, doc: docInvalid},
+		{name: "get run with empty include", path: runs + "/" + completed + "?include=", want: 200},
 		{name: "list runs without key", path: runs, key: noKey, want: 401},
 		{name: "get run", path: runs + "/" + completed, want: 200},
 		{name: "get run with session and turns", path: runs + "/" + completed + "?include=session,turns", want: 200},
