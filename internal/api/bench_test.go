@@ -122,9 +122,11 @@ func (g stubGuards) BeginReevaluate(context.Context, eval.Task, time.Time, time.
 	}
 	return nil
 }
-func (stubGuards) BeginRetry(context.Context, eval.Task, eval.Run, time.Time, time.Time) error { return nil }
-func (stubGuards) Abort(context.Context, eval.Task) error                                       { return nil }
-func (stubGuards) GetRun(context.Context, string, string) (eval.Run, error)                     { return eval.Run{}, nil }
+func (stubGuards) BeginRetry(context.Context, eval.Task, eval.Run, time.Time, time.Time) error {
+	return nil
+}
+func (stubGuards) Abort(context.Context, eval.Task) error                   { return nil }
+func (stubGuards) GetRun(context.Context, string, string) (eval.Run, error) { return eval.Run{}, nil }
 
 type stubSender struct{}
 

@@ -19,7 +19,9 @@ func TestLoad(t *testing.T) {
 			return c.Lease == 15*time.Minute && c.WorkerConcurrency == 4 && c.MaxAttempts == 5 && c.JudgeModel == "gpt-4o-mini"
 		}},
 		{"overrides", map[string]string{"PLUME_LEASE": "20m", "PLUME_WORKER_CONCURRENCY": "8", "PLUME_MAX_ATTEMPTS": "3", "PLUME_JUDGE_MODEL": "m"}, "",
-			func(c Config) bool { return c.Lease == 20*time.Minute && c.WorkerConcurrency == 8 && c.MaxAttempts == 3 && c.JudgeModel == "m" }},
+			func(c Config) bool {
+				return c.Lease == 20*time.Minute && c.WorkerConcurrency == 8 && c.MaxAttempts == 3 && c.JudgeModel == "m"
+			}},
 		{"missing table", map[string]string{"PLUME_TABLE": ""}, "PLUME_TABLE", nil},
 		{"bad lease", map[string]string{"PLUME_LEASE": "soon"}, "PLUME_LEASE", nil},
 		{"too short a lease", map[string]string{"PLUME_LEASE": "5s"}, "PLUME_LEASE", nil},

@@ -84,11 +84,12 @@ func TestPassed(t *testing.T) {
 func TestDeterministicIDs(t *testing.T) {
 	t.Parallel()
 	g, e := "7d9f3c1e-2b4a-4c8e-9f1a-0b2c3d4e5f60", "1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b"
-	if RunID(g, e) != RunID(g, e) || RunID(g, e) == RunID(e, g) {
+	r, again := RunID(g, e), RunID(g, e)
+	if r != again || r == RunID(e, g) {
 		t.Error("RunID is not a function of (generation, evaluator)")
 	}
-	r := RunID(g, e)
-	if ScoreID(r, e, 0) != ScoreID(r, e, 0) || ScoreID(r, e, 0) == ScoreID(r, e, 1) {
+	s0, s0again := ScoreID(r, e, 0), ScoreID(r, e, 0)
+	if s0 != s0again || s0 == ScoreID(r, e, 1) {
 		t.Error("ScoreID is not a function of (run, evaluator, index)")
 	}
 	if !ValidUUID(r) || !ValidUUID(ScoreID(r, e, 0)) || !ValidUUID(TurnID(g, 3)) {

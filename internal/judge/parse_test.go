@@ -251,7 +251,7 @@ func BenchmarkParse(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.text)))
 			for b.Loop() {
-				Parse(c.text, c.f)
+				_, _, _, _ = Parse(c.text, c.f)
 			}
 		})
 	}

@@ -23,7 +23,7 @@ func StartOpenAI(script ...Step) *Server { return start(openAIFlavor{}, script) 
 type openAIFlavor struct{}
 
 func (openAIFlavor) read(r *http.Request, body []byte, req *Request) *wireError {
-	if r.Method != http.MethodPost || !(r.URL.Path == "/chat/completions" || r.URL.Path == "/v1/chat/completions") {
+	if r.Method != http.MethodPost || (r.URL.Path != "/chat/completions" && r.URL.Path != "/v1/chat/completions") {
 		return &wireError{http.StatusNotFound, "invalid_request_error", "Invalid URL (" + r.Method + " " + r.URL.Path + ")"}
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
