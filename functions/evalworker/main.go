@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"os"
 
@@ -15,16 +14,7 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := app.Load(os.Getenv)
-	if err != nil {
-		log.Error("bad configuration", "err", err)
-		os.Exit(1)
-	}
-	awsCfg, err := app.AWS(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "err", err)
-		os.Exit(1)
-	}
+	cfg, awsCfg := app.MustLoad(log)
 	h, err := worker.Setup(cfg, awsCfg, worker.Providers(cfg, awsCfg), log)
 	if err != nil {
 		log.Error("bad configuration", "err", err)

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,16 +16,7 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := app.Load(os.Getenv)
-	if err != nil {
-		log.Error("bad configuration", "err", err)
-		os.Exit(1)
-	}
-	awsCfg, err := app.AWS(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "err", err)
-		os.Exit(1)
-	}
+	cfg, awsCfg := app.MustLoad(log)
 	a, err := app.API(cfg, awsCfg, log)
 	if err != nil {
 		log.Error("bad configuration", "err", err)

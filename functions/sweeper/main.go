@@ -16,24 +16,14 @@ import (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := app.Load(os.Getenv)
-	if err != nil {
-		log.Error("bad configuration", "err", err)
-		os.Exit(1)
-	}
-	awsCfg, err := app.AWS(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "err", err)
-		os.Exit(1)
-	}
+	cfg, awsCfg := app.MustLoad(log)
 	h, err := worker.Setup(cfg, awsCfg, worker.Providers(cfg, awsCfg), log)
 	if err != nil {
 		log.Error("bad configuration", "err", err)
 		os.Exit(1)
 	}
-	w := h.Worker
 	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (map[string]int, error) {
-		n, err := w.Sweep(ctx)
+		n, err := h.Worker.Sweep(ctx)
 		log.InfoContext(ctx, "sweep", "released", n, "err", err)
 		return map[string]int{"released": n}, err
 	})

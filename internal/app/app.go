@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"time"
 
@@ -105,4 +106,21 @@ func API(c Config, awsCfg aws.Config, log *slog.Logger) (*api.API, error) {
 		Store: st, Tasks: svc, Check: scorer.Check, OpenAPI: plume.OpenAPI, Now: time.Now, NewID: uuid.NewString,
 		Log: log, KeyTTL: time.Minute,
 	}, nil
+}
+
+// MustLoad reads the configuration and the SDK configuration for a Lambda's
+// cold start: a bad setting is logged and ends the process there, never in
+// an invocation.
+func MustLoad(log *slog.Logger) (Config, aws.Config) {
+	cfg, err := Load(os.Getenv)
+	if err != nil {
+		log.Error("bad configuration", "err", err)
+		os.Exit(1)
+	}
+	awsCfg, err := AWS(context.Background())
+	if err != nil {
+		log.Error("aws configuration", "err", err)
+		os.Exit(1)
+	}
+	return cfg, awsCfg
 }
