@@ -184,10 +184,13 @@ func readBody(r *http.Request, p *problems, required bool) (*fields, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
+		// FastAPI reports the index of the offending character (Python's
+		// JSONDecodeError.pos); Go's Offset counts the bytes read through
+		// it. Truncated input points past the end, as Python does.
 		offset := int64(len(b))
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			offset = se.Offset
+			offset = max(se.Offset-1, 0)
 		}
 		p.add(loc("body", offset), "json_invalid", "JSON decode error", map[string]any{}, map[string]any{"error": jsonReason(err)})
 		return nil, nil
