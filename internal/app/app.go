@@ -43,6 +43,9 @@ type Config struct {
 	OpenAIBaseURL    string
 	AnthropicKey     string
 	AnthropicBaseURL string
+	// Metrics turns on CloudWatch EMF lines on stdout (on in Lambda, where
+	// AWS_LAMBDA_FUNCTION_NAME is set).
+	Metrics bool
 }
 
 // Load reads the configuration; a missing or malformed setting is an error
@@ -54,6 +57,7 @@ func Load(getenv func(string) string) (Config, error) {
 		OpenAIKey: getenv("OPENAI_API_KEY"), OpenAIBaseURL: getenv("OPENAI_BASE_URL"),
 		AnthropicKey: getenv("ANTHROPIC_API_KEY"), AnthropicBaseURL: getenv("ANTHROPIC_BASE_URL"),
 		PricesJSON: getenv("PLUME_JUDGE_PRICES"),
+		Metrics:    getenv("AWS_LAMBDA_FUNCTION_NAME") != "",
 	}
 	var errs []error
 	if c.Table == "" {

@@ -172,6 +172,7 @@ func (w *Worker) save(ctx context.Context, log *slog.Logger, r eval.Run) error {
 	if err := w.Store.SaveRun(ctx, r); err != nil {
 		return err
 	}
+	w.Metrics.run(r, w.Now())
 	log.InfoContext(ctx, "run ended", "status", r.Status, "attempts", r.Attempts, "latency_ms", r.LatencyMS,
 		"input_tokens", r.InputTokens, "output_tokens", r.OutputTokens, "cost_usd", r.CostUSD)
 	return nil

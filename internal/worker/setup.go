@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
@@ -42,6 +43,9 @@ func Setup(c app.Config, awsCfg aws.Config, judges Judges, log *slog.Logger) (*H
 	}
 	w := New(app.Store(c, awsCfg), judges, prices, log)
 	w.DefaultModel, w.Concurrency, w.MaxAttempts, w.Lease = c.JudgeModel, c.WorkerConcurrency, c.MaxAttempts, c.Lease
+	if c.Metrics {
+		w.EmitMetrics(os.Stdout)
+	}
 	h := &Handler{Worker: w, DLQARN: c.DLQARN}
 	if c.QueueURL != "" {
 		h.Visibility = queue.Visibility{API: sqs.NewFromConfig(awsCfg), URL: c.QueueURL}

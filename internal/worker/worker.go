@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -64,7 +65,13 @@ type Worker struct {
 	// BeforeSave, when set, is called before each run's final write (tests
 	// use it to stop the worker between the judge's answer and the write).
 	BeforeSave func(r eval.Run) error
+	// Metrics receives one CloudWatch EMF line per ended run; nil for none.
+	Metrics *emf
 }
+
+// EmitMetrics makes the worker write CloudWatch EMF lines to w (the
+// Lambda's stdout).
+func (w *Worker) EmitMetrics(out io.Writer) { w.Metrics = &emf{w: out} }
 
 // New returns a worker with Plume's defaults.
 func New(st Store, judges Judges, prices judge.Prices, log *slog.Logger) *Worker {
