@@ -31,8 +31,10 @@ import (
 // TestMalformedRequests sends generated malformed requests to every route of
 // the real API on moto and holds every answer to the contract: never a 5xx,
 // always JSON in the contract's shape, 422 for validation problems (at the
-// right loc), 413 for bodies over 1 MiB, and never data for a cursor that is
-// tampered with or belongs to another organization.
+// right loc), 413 for bodies over 1 MiB, a 422 without data for a cursor
+// that is tampered with or belongs to another organization, and no answer
+// that carries the other organization's id. Well-formed forgeries of the
+// caller's own cursors are the store's to refuse: TestCursorStoreGaps.
 func TestMalformedRequests(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -103,8 +105,8 @@ func newMalformed(t *testing.T, f *fixture) *malformed {
 		}
 		return decode[map[string]any](t, body)
 	}
-	// Organization A: three evaluators, two bindings, a conversation with
-	// three runs of one task.
+	// Organization A: three evaluators bound to one agent, a conversation
+	// with their three runs (the judge's errored: no provider).
 	var evs []string
 	for i, body := range []map[string]any{
 		{"name": "refunds", "kind": "regex", "config": map[string]any{"pattern": "(?i)refund", "target": "any"}},
