@@ -53,7 +53,8 @@ func (p *problems) uuidAt(l []any, v string) string {
 
 func uuidReason(v string) string {
 	for i, c := range v {
-		if !(c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+		hex := (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+		if c != '-' && !hex {
 			return fmt.Sprintf("invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `%c` at %d", c, i+1)
 		}
 	}

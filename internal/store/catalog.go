@@ -74,7 +74,8 @@ func (s *Store) ListEvaluators(ctx context.Context, orgID, status string, limit 
 		in.ExpressionAttributeNames = map[string]string{"#st": "status"}
 		in.ExpressionAttributeValues[":status"] = str(status)
 	}
-	return listPage(ctx, s, in, orgID, gsi2Names, limit, after, func(it evaluatorItem) eval.Evaluator { return it.domain() })
+	pos := position{index: "GSI2", pk: orgListPK(orgID, listEvaluators), entity: skEvaluator}
+	return listPage(ctx, s, in, orgID, pos, limit, after, func(it evaluatorItem) eval.Evaluator { return it.domain() })
 }
 
 // DeleteEvaluator deletes an evaluator and its bindings. Past runs keep
@@ -198,7 +199,8 @@ func (s *Store) ListBindings(ctx context.Context, orgID string, f BindingFilter,
 	if len(conds) > 0 {
 		in.FilterExpression = aws.String(strings.Join(conds, " AND "))
 	}
-	return listPage(ctx, s, in, orgID, gsi2Names, limit, after, func(it bindingItem) eval.Binding { return it.domain() })
+	pos := position{index: "GSI2", pk: orgListPK(orgID, listBindings), entity: skBinding}
+	return listPage(ctx, s, in, orgID, pos, limit, after, func(it bindingItem) eval.Binding { return it.domain() })
 }
 
 // BindingsFor returns every binding of an agent and of a scenario ("" for
@@ -281,8 +283,6 @@ func (s *Store) UpdateEvalConfig(ctx context.Context, orgID, agentID string, liv
 	return eval.EvalConfig{EvaluateLive: it.EvaluateLive, EvaluateTest: it.EvaluateTest}, nil
 }
 
-var gsi2Names = []string{"PK", "SK", "GSI2PK", "GSI2SK"}
-
 func orgListQuery(table, orgID, entity string) *dynamodb.QueryInput {
 	return &dynamodb.QueryInput{
 		TableName: &table, IndexName: aws.String(idxByOrg), ScanIndexForward: aws.Bool(false),
@@ -293,8 +293,8 @@ func orgListQuery(table, orgID, entity string) *dynamodb.QueryInput {
 
 // listPage reads one page of limit items after the cursor, following the
 // query past filtered-out items, and returns the next cursor.
-func listPage[I any, T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, orgID string, names []string, limit int, after string, conv func(I) T) ([]T, string, error) {
-	start, err := decodeCursor(orgID, after, names...)
+func listPage[I any, T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, orgID string, pos position, limit int, after string, conv func(I) T) ([]T, string, error) {
+	start, err := decodeCursor(orgID, after, pos)
 	if err != nil {
 		return nil, "", err
 	}
@@ -314,9 +314,9 @@ func listPage[I any, T any](ctx context.Context, s *Store, in *dynamodb.QueryInp
 			switch {
 			case len(items) > limit:
 				items = items[:limit]
-				next = encodeCursor(orgID, items[limit-1], names...)
+				next = encodeCursor(orgID, items[limit-1], pos)
 			case out.LastEvaluatedKey != nil:
-				next = encodeCursor(orgID, out.LastEvaluatedKey, names...)
+				next = encodeCursor(orgID, out.LastEvaluatedKey, pos)
 			}
 			res := make([]T, 0, len(items))
 			for _, m := range items {

@@ -187,26 +187,30 @@ const maxScanned = 2000
 // and the cursor of the next page ("" at the end).
 func (s *Store) ListRuns(ctx context.Context, orgID string, f RunFilter, limit int, after string) ([]eval.Run, string, error) {
 	in := &dynamodb.QueryInput{TableName: &s.table, ScanIndexForward: aws.Bool(false), ExpressionAttributeValues: map[string]types.AttributeValue{}}
-	names := []string{"PK", "SK", "GSI2PK", "GSI2SK"}
+	pos := position{index: "GSI2", pk: orgListPK(orgID, listRuns), entity: skRun}
 	if f.SessionID != "" {
+		// The conversation's own generation: a cursor of an older one, or
+		// of a conversation the caller cannot see, is refused below.
 		c, err := s.GetConversation(ctx, orgID, f.SessionID)
-		if errors.Is(err, eval.ErrNotFound) {
+		switch {
+		case errors.Is(err, eval.ErrNotFound):
+			if after != "" {
+				return nil, "", ErrBadCursor
+			}
 			return []eval.Run{}, "", nil
-		}
-		if err != nil {
+		case err != nil:
 			return nil, "", err
 		}
-		names = []string{"PK", "SK", "GSI1PK", "GSI1SK"}
+		pos = position{index: "GSI1", pk: runParentPK(orgID, f.SessionID), skPrefix: genPrefix(c.Guard.Generation), entity: skRun}
 		in.IndexName = aws.String(idxByParent)
 		in.KeyConditionExpression = aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :gen)")
-		in.ExpressionAttributeValues[":pk"] = str(runParentPK(orgID, f.SessionID))
-		in.ExpressionAttributeValues[":gen"] = str(genPrefix(c.Guard.Generation))
+		in.ExpressionAttributeValues[":gen"] = str(pos.skPrefix)
 	} else {
 		in.IndexName = aws.String(idxByOrg)
 		in.KeyConditionExpression = aws.String("GSI2PK = :pk")
-		in.ExpressionAttributeValues[":pk"] = str(orgListPK(orgID, listRuns))
 	}
-	start, err := decodeCursor(orgID, after, names...)
+	in.ExpressionAttributeValues[":pk"] = str(pos.pk)
+	start, err := decodeCursor(orgID, after, pos)
 	if err != nil {
 		return nil, "", err
 	}
@@ -260,7 +264,7 @@ func (s *Store) ListRuns(ctx context.Context, orgID string, f RunFilter, limit i
 		}
 		runs, raw = append(runs, page...), append(raw, pageRaw...)
 		if len(runs) > limit {
-			return runs[:limit], encodeCursor(orgID, raw[limit-1], names...), nil
+			return runs[:limit], encodeCursor(orgID, raw[limit-1], pos), nil
 		}
 		if out.LastEvaluatedKey == nil {
 			return runs, "", nil
@@ -268,7 +272,7 @@ func (s *Store) ListRuns(ctx context.Context, orgID string, f RunFilter, limit i
 		if scanned >= maxScanned {
 			// Filters matched little: hand back a cursor at the position
 			// reached so the client continues from there.
-			return runs, encodeCursor(orgID, out.LastEvaluatedKey, names...), nil
+			return runs, encodeCursor(orgID, out.LastEvaluatedKey, pos), nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
