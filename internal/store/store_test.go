@@ -76,7 +76,7 @@ func TestTransactionConflictIsRetriedBriefly(t *testing.T) {
 			task := eval.Task{ID: uuid.NewString(), OrgID: org, SessionID: conv, Kind: eval.TaskReevaluate, Status: eval.TaskQueued, CreatedAt: now}
 			task.Generation = task.ID
 			err := st.BeginReevaluate(context.Background(), task, now, now.Add(time.Minute))
-			if !errors.Is(err, c.wantErr) && !(err == nil && c.wantErr == nil) {
+			if (c.wantErr == nil && err != nil) || (c.wantErr != nil && !errors.Is(err, c.wantErr)) {
 				t.Fatalf("BeginReevaluate = %v, want %v", err, c.wantErr)
 			}
 			if got := db.calls.Load(); got != c.wantCalls {
