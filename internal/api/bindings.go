@@ -55,19 +55,6 @@ func (a *API) createBinding(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toBinding(b))
 }
 
-func (a *API) getBinding(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "binding_id")
-	if !ok {
-		return
-	}
-	b, err := a.Store.GetBinding(r.Context(), orgID(r), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toBinding(b))
-}
-
 func (a *API) updateBinding(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "binding_id")
 	if !ok {
@@ -95,18 +82,6 @@ func (a *API) updateBinding(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toBinding(b))
 }
 
-func (a *API) deleteBinding(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "binding_id")
-	if !ok {
-		return
-	}
-	if err := a.Store.DeleteBinding(r.Context(), orgID(r), id); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 func (a *API) listBindings(w http.ResponseWriter, r *http.Request) {
 	var p problems
 	q := query{&p, r.URL.Query()}
@@ -122,19 +97,6 @@ func (a *API) listBindings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, list(items, next, toBinding))
-}
-
-func (a *API) getEvalConfig(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "agent_id")
-	if !ok {
-		return
-	}
-	c, err := a.Store.GetEvalConfig(r.Context(), orgID(r), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, evalConfigJSON(c))
 }
 
 func (a *API) putEvalConfig(w http.ResponseWriter, r *http.Request) {

@@ -168,19 +168,6 @@ func (a *API) answered(w http.ResponseWriter, r *http.Request, p problems, err e
 	return false
 }
 
-func (a *API) getEvaluator(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "evaluator_id")
-	if !ok {
-		return
-	}
-	e, err := a.Store.GetEvaluator(r.Context(), orgID(r), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toEvaluator(e))
-}
-
 func (a *API) listEvaluators(w http.ResponseWriter, r *http.Request) {
 	var p problems
 	q := query{&p, r.URL.Query()}
@@ -195,16 +182,4 @@ func (a *API) listEvaluators(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, list(items, next, toEvaluator))
-}
-
-func (a *API) deleteEvaluator(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "evaluator_id")
-	if !ok {
-		return
-	}
-	if err := a.Store.DeleteEvaluator(r.Context(), orgID(r), id); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
