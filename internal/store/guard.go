@@ -49,24 +49,20 @@ func (s *Store) BeginReevaluate(ctx context.Context, task eval.Task, now, until 
 			ExpressionAttributeValues:           vals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		{Put: &types.Put{
-			TableName:           &s.table,
-			Item:                marshal(toTaskItem(task)),
-			ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}},
+		s.newTask(task),
 	}
 	err := s.transact(ctx, items)
 	if err == nil {
 		return nil
 	}
 	if isTransactionConflict(err) {
-		return eval.Errorf(eval.ErrInProgress, "an evaluation of conversation %s is already in progress", task.SessionID)
+		return inProgress(task)
 	}
 	if r, ok := cancelled(err); ok && reasonCode(r, 0) == "ConditionalCheckFailed" {
 		if r[0].Item == nil {
 			return eval.Errorf(eval.ErrNotFound, "conversation %s not found", task.SessionID)
 		}
-		return eval.Errorf(eval.ErrInProgress, "an evaluation of conversation %s is already in progress", task.SessionID)
+		return inProgress(task)
 	}
 	return fmt.Errorf("begin reevaluate %s: %w", task.SessionID, translate(err))
 }
@@ -98,19 +94,14 @@ func (s *Store) BeginRetry(ctx context.Context, task eval.Task, run eval.Run, no
 			ExpressionAttributeValues:           runVals,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		{Put: &types.Put{
-			TableName:           &s.table,
-			Item:                marshal(toTaskItem(task)),
-			ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}},
+		s.newTask(task),
 	}
 	err := s.transact(ctx, items)
 	if err == nil {
 		return nil
 	}
-	inProgress := eval.Errorf(eval.ErrInProgress, "an evaluation of conversation %s is already in progress", task.SessionID)
 	if isTransactionConflict(err) {
-		return inProgress
+		return inProgress(task)
 	}
 	r, ok := cancelled(err)
 	if !ok {
@@ -123,18 +114,31 @@ func (s *Store) BeginRetry(ctx context.Context, task eval.Task, run eval.Run, no
 		if r[0].Item == nil || attributevalue.UnmarshalMap(r[0].Item, &c) != nil || c.Generation != run.Generation {
 			return notFound // the run belongs to a generation that was wiped
 		}
-		return inProgress
+		return inProgress(task)
 	case reasonCode(r, 1) == "ConditionalCheckFailed":
 		var ri runItem
 		if r[1].Item == nil || attributevalue.UnmarshalMap(r[1].Item, &ri) != nil {
 			return notFound
 		}
 		if !eval.IsTerminal(ri.Status) {
-			return inProgress
+			return inProgress(task)
 		}
 		return eval.Errorf(eval.ErrNotRetryable, "run %s is %s; only failed or errored runs can be retried", run.ID, ri.Status)
 	}
 	return fmt.Errorf("begin retry %s: %w", run.ID, err)
+}
+
+// newTask is the transaction action that records a new task.
+func (s *Store) newTask(task eval.Task) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:           &s.table,
+		Item:                marshal(toTaskItem(task)),
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}}
+}
+
+func inProgress(task eval.Task) error {
+	return eval.Errorf(eval.ErrInProgress, "an evaluation of conversation %s is already in progress", task.SessionID)
 }
 
 func dropUnused(m map[string]types.AttributeValue, names ...string) map[string]types.AttributeValue {
