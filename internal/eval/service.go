@@ -68,7 +68,10 @@ func (s *Service) Retry(ctx context.Context, orgID, runID string) (Task, error) 
 	if err != nil {
 		return Task{}, err
 	}
-	if !retryable(run.Status) {
+	switch {
+	case !IsTerminal(run.Status):
+		return Task{}, Errorf(ErrInProgress, "run %s is %s: an evaluation of its conversation is in progress", runID, run.Status)
+	case !retryable(run.Status):
 		return Task{}, Errorf(ErrNotRetryable, "run %s is %s; only failed or errored runs can be retried", runID, run.Status)
 	}
 	now := s.Now().UTC()

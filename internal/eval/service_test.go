@@ -79,7 +79,7 @@ func TestReevaluate(t *testing.T) {
 func TestRetryRefusesRunsInOtherStates(t *testing.T) {
 	t.Parallel()
 	for status, want := range map[string]error{
-		StatusCompleted: ErrNotRetryable, StatusPending: ErrNotRetryable, StatusRunning: ErrNotRetryable,
+		StatusCompleted: ErrNotRetryable, StatusPending: ErrInProgress, StatusRunning: ErrInProgress,
 		StatusFailed: nil, StatusErrored: nil,
 	} {
 		g := &fakeGuards{run: Run{ID: "r", SessionID: "c", Generation: "g", Status: status}}
