@@ -44,7 +44,8 @@ build: ## build every function into bin/<fn>/bootstrap (linux/arm64, as deployed
 	@$(foreach fn,$(FUNCTIONS),echo "bin/$(fn)/bootstrap" && $(call lambda,bin/$(fn)/bootstrap,arm64,$(fn)) &&) true
 
 dev: ## run the whole stack locally: moto, table and queues from template.yaml, API, worker
-	$(GO) run ./cmd/devstack
+	@$(GO) build -o bin/devstack ./cmd/devstack
+	@exec bin/devstack
 
 test: ## every test, the emulator-backed ones included (the harness starts moto)
 	$(GO) test -count=1 -timeout 8m ./...
