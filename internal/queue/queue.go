@@ -124,10 +124,16 @@ var _ eval.Sender = (*Sender)(nil)
 func NewSender(api API, url string) *Sender { return &Sender{api: api, url: url} }
 
 // Send implements eval.Sender.
-func (s *Sender) Send(ctx context.Context, t eval.Task) error {
+func (s *Sender) Send(ctx context.Context, t eval.Task) error { return s.SendAfter(ctx, t, 0) }
+
+// SendAfter sends t to be delivered after delay (whole seconds, at most 15
+// minutes, SQS's limit).
+func (s *Sender) SendAfter(ctx context.Context, t eval.Task, delay time.Duration) error {
+	secs := int32(min((delay+time.Second-1)/time.Second, 900))
 	_, err := s.api.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(s.url),
-		MessageBody: aws.String(FromTask(t).Encode()),
+		QueueUrl:     aws.String(s.url),
+		DelaySeconds: secs,
+		MessageBody:  aws.String(FromTask(t).Encode()),
 		MessageAttributes: map[string]types.MessageAttributeValue{
 			"kind": {DataType: aws.String("String"), StringValue: aws.String(t.Kind)},
 		},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plume-evals/plume/internal/eval"
 	"github.com/plume-evals/plume/internal/judge/judgetest"
+	"github.com/plume-evals/plume/internal/queue"
 )
 
 // onlyRun returns the single visible run of a conversation.
@@ -356,5 +357,44 @@ func TestRetryRerunsOneRunWithItsOwnSnapshot(t *testing.T) {
 	// A completed run is not retryable.
 	if _, err := f.svc.Retry(context.Background(), f.org, failed.ID); err == nil || !strings.Contains(err.Error(), "not retryable") {
 		t.Errorf("retry of a completed run: %v", err)
+	}
+}
+
+// A task too long for one invocation continues in fresh messages: none of
+// its deliveries fails, so none counts toward the dead-letter queue.
+func TestLongTaskContinuesInFreshMessages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, judgetest.Score(0.9, "ok").After(time.Second))
+	f.h.Continue = queue.NewSender(f.env.SQS, f.env.QueueURL)
+	f.w.Concurrency, f.w.JudgeTimeout, f.w.Margin = 1, 2*time.Second, 500*time.Millisecond
+	for range 3 {
+		f.judgeEvaluator(false)
+	}
+	conv := f.conversation(2)
+	task := f.reevaluate(conv)
+	deliveries := 0
+	for deliveries < 10 {
+		recs := f.receive()
+		if len(recs) == 0 {
+			if f.task(task.ID).Status == eval.TaskCompleted {
+				break
+			}
+			time.Sleep(200 * time.Millisecond) // a continuation's DelaySeconds
+			continue
+		}
+		deliveries++
+		if n := recs[0].Attributes["ApproximateReceiveCount"]; n != "1" {
+			t.Fatalf("delivery %d: receive count %s, want every message delivered once", deliveries, n)
+		}
+		// 3.9 s: room for one 1 s judge call, not two.
+		if resp := f.handle(recs, 3900*time.Millisecond); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("delivery %d reported a failure: %+v", deliveries, resp)
+		}
+	}
+	if deliveries < 2 {
+		t.Fatalf("deliveries = %d: the task fitted in one invocation, the test proves nothing", deliveries)
+	}
+	if st := byStatus(f.runs(conv)); st[eval.StatusCompleted] != 3 {
+		t.Fatalf("runs = %v", st)
 	}
 }

@@ -102,7 +102,7 @@ func (w *Worker) runOne(ctx context.Context, log *slog.Logger, task eval.Task, c
 			if err := w.Store.SaveRun(ctx, r); err != nil {
 				return err
 			}
-			return &Requeue{Delay: delay, Reason: msg}
+			return &Requeue{Delay: delay, Reason: msg, Progress: true}
 		}
 		if err := w.Sleep(ctx, delay); err != nil {
 			return err

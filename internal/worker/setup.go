@@ -48,7 +48,9 @@ func Setup(c app.Config, awsCfg aws.Config, judges Judges, log *slog.Logger) (*H
 	}
 	h := &Handler{Worker: w, DLQARN: c.DLQARN}
 	if c.QueueURL != "" {
-		h.Visibility = queue.Visibility{API: sqs.NewFromConfig(awsCfg), URL: c.QueueURL}
+		client := sqs.NewFromConfig(awsCfg)
+		h.Visibility = queue.Visibility{API: client, URL: c.QueueURL}
+		h.Continue = queue.NewSender(client, c.QueueURL)
 	}
 	return h, nil
 }

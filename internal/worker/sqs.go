@@ -18,12 +18,22 @@ type Visibility interface {
 	Delay(ctx context.Context, receiptHandle string, d time.Duration) error
 }
 
+// Continuer queues a fresh message for a task after delay (queue.Sender).
+type Continuer interface {
+	SendAfter(ctx context.Context, t eval.Task, delay time.Duration) error
+}
+
 // Handler is the SQS Lambda handler of the eval queue and its dead-letter
 // queue.
 type Handler struct {
 	Worker     *Worker
 	DLQARN     string
 	Visibility Visibility
+	// Continue, when set, hands back a task that made progress as a fresh
+	// message, so a long task's deliveries never count toward the
+	// dead-letter queue's maxReceiveCount; only deliveries that fail or
+	// make no progress do.
+	Continue Continuer
 }
 
 // Handle processes a batch one message at a time and reports exactly the
@@ -62,7 +72,14 @@ func (h *Handler) one(ctx context.Context, rec events.SQSMessage) (err error) {
 	err = h.Worker.Run(ctx, task)
 	var rq *Requeue
 	if errors.As(err, &rq) {
-		log.InfoContext(ctx, "task handed back", "task_id", task.ID, "delay", rq.Delay, "reason", rq.Reason)
+		log.InfoContext(ctx, "task handed back", "task_id", task.ID, "delay", rq.Delay, "reason", rq.Reason, "progress", rq.Progress)
+		if rq.Progress && h.Continue != nil && rq.Delay <= maxDelay {
+			cerr := h.Continue.SendAfter(ctx, task, rq.Delay)
+			if cerr == nil {
+				return nil // this message is done; the continuation carries on
+			}
+			log.WarnContext(ctx, "could not queue the continuation; the message comes back instead", "err", cerr)
+		}
 		if h.Visibility != nil {
 			d := min(max(rq.Delay, time.Second), 12*time.Hour)
 			if verr := h.Visibility.Delay(ctx, rec.ReceiptHandle, d); verr != nil {
@@ -76,6 +93,9 @@ func (h *Handler) one(ctx context.Context, rec events.SQSMessage) (err error) {
 	}
 	return err
 }
+
+// maxDelay is SQS's longest DelaySeconds.
+const maxDelay = 15 * time.Minute
 
 // Abandon ends every unfinished run of a task errored with reason, records
 // the verdict and releases the guard, if the task still holds it.

@@ -98,6 +98,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 type Requeue struct {
 	Delay  time.Duration
 	Reason string
+	// Progress says that this delivery made at least one attempt: the task
+	// moves forward, so its next delivery may be a fresh message instead of
+	// a redelivery that counts toward the dead-letter queue.
+	Progress bool
 }
 
 func (r *Requeue) Error() string { return fmt.Sprintf("requeue in %s: %s", r.Delay, r.Reason) }
@@ -261,11 +265,12 @@ func (w *Worker) execute(ctx context.Context, log *slog.Logger, task eval.Task, 
 		}
 	}
 	var (
-		mu      sync.Mutex
-		requeue *Requeue
-		failure error
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, max(1, w.Concurrency))
+		mu       sync.Mutex
+		requeue  *Requeue
+		failure  error
+		progress bool
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, max(1, w.Concurrency))
 	)
 	for _, r := range todo {
 		sem <- struct{}{}
@@ -276,9 +281,11 @@ func (w *Worker) execute(ctx context.Context, log *slog.Logger, task eval.Task, 
 			mu.Lock()
 			defer mu.Unlock()
 			var rq *Requeue
+			isRequeue := errors.As(err, &rq)
+			progress = progress || !isRequeue || rq.Progress
 			switch {
 			case err == nil:
-			case errors.As(err, &rq):
+			case isRequeue:
 				if requeue == nil || rq.Delay > requeue.Delay {
 					requeue = rq
 				}
@@ -292,6 +299,7 @@ func (w *Worker) execute(ctx context.Context, log *slog.Logger, task eval.Task, 
 		return failure
 	}
 	if requeue != nil {
+		requeue.Progress = progress
 		// Keep the guard for as long as the wait plus a working lease.
 		if err := w.Store.ExtendLease(ctx, task, w.Now().Add(requeue.Delay+w.Lease)); err != nil {
 			return err
