@@ -47,8 +47,8 @@ dev: ## run the whole stack locally: moto, table and queues from template.yaml, 
 	@$(GO) build -o bin/devstack ./cmd/devstack
 	@exec bin/devstack
 
-test: ## every test, the emulator-backed ones included (the harness starts moto)
-	$(GO) test -count=1 -timeout 8m ./...
+test: ## every test with the race detector, the emulator-backed ones included (the harness starts moto)
+	$(GO) test -race -count=1 -timeout 8m ./...
 
 bench: $(RIE) ## benchmarks (6 runs each, into bench.out; compare with benchstat), the AWS-call and write counts, cold starts
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
