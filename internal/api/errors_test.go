@@ -157,3 +157,29 @@ func TestPaginationIsStableUnderConcurrentWrites(t *testing.T) {
 		t.Fatalf("pages gave %d items %v, want exactly the 7 that existed, newest first, once each", len(seen), seen)
 	}
 }
+
+// A transcript of almost 1 MiB (more than twice DynamoDB's 400 KB item
+// limit) is accepted and read back whole.
+func TestTranscriptLargerThanAnItem(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	turn := strings.Repeat("é", 30000) // 60 KB of UTF-8
+	turns := make([]map[string]any, 15)
+	for i := range turns {
+		turns[i] = map[string]any{"role": "user", "content": turn}
+	}
+	conv := uuid.NewString()
+	code, body := f.do("PUT", "/v1/v2/conversations/"+conv, map[string]any{
+		"agent_id": uuid.NewString(), "session_type": "live", "channel": "chat", "status": "active", "turns": turns,
+	})
+	if code != 201 {
+		t.Fatalf("PUT of a %d-turn, ~900 KB transcript = %d %.200s", len(turns), code, body)
+	}
+	got := decode[map[string]any](t, body)
+	if got["message_count"] != 15.0 || len(got["recent_turns"].([]any)) != 15 {
+		t.Fatalf("message_count %v, recent_turns %d", got["message_count"], len(got["recent_turns"].([]any)))
+	}
+	if c := got["recent_turns"].([]any)[14].(map[string]any)["content"]; c != turn {
+		t.Fatalf("the last turn came back altered (%d bytes)", len(c.(string)))
+	}
+}
