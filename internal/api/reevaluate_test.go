@@ -137,3 +137,48 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 		t.Fatalf("guard = %+v, want held by %s", c.Guard, task)
 	}
 }
+
+func TestRetrySendFailureRestoresTheRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	agent := uuid.NewString()
+	code, body := f.do("POST", "/v1/evaluators", map[string]any{"name": "judge", "kind": "model_judge", "prompt": "Grade it.",
+		"config": map[string]any{"provider": "anthropic"}})
+	if code != 201 {
+		t.Fatalf("evaluator: %d %s", code, body)
+	}
+	ev := decode[map[string]any](t, body)["id"].(string)
+	if code, body := f.do("POST", "/v1/evaluator-bindings", map[string]any{"evaluator_id": ev, "scope": "agent", "agent_id": agent}); code != 201 {
+		t.Fatalf("binding: %d %s", code, body)
+	}
+	conv := f.conversation(agent, "active", 2)
+	code, body = f.do("POST", "/v1/v2/conversations/"+conv+"/reevaluate", nil)
+	if code != 202 {
+		t.Fatalf("reevaluate: %d %s", code, body)
+	}
+	f.runTaskNoJudge(decode[map[string]string](t, body)["task_id"], conv) // no provider configured: errored
+	code, body = f.do("GET", "/v1/eval-runs?session_id="+conv, nil)
+	runs := decode[struct{ Items []map[string]any }](t, body).Items
+	if code != 200 || len(runs) != 1 || runs[0]["status"] != "errored" {
+		t.Fatalf("setup: %d %s", code, body)
+	}
+	run := runs[0]["id"].(string)
+
+	f.sender.fail.Store(true)
+	if code, body := f.do("POST", "/v1/eval-runs/"+run+"/retry", nil); code != 503 {
+		t.Fatalf("retry with SQS down = %d %s, want 503", code, body)
+	}
+	// Nothing changed: the run is errored under its first task, nothing is locked.
+	code, body = f.do("GET", "/v1/eval-runs/"+run, nil)
+	got := decode[map[string]any](t, body)
+	if code != 200 || got["status"] != "errored" || got["task_id"] != runs[0]["task_id"] {
+		t.Fatalf("run after a failed retry: %d %s", code, body)
+	}
+	f.sender.fail.Store(false)
+	if code, body := f.do("POST", "/v1/eval-runs/"+run+"/retry", nil); code != 202 {
+		t.Fatalf("retry after SQS recovered = %d %s", code, body)
+	}
+	if code, _ := f.do("POST", "/v1/eval-runs/"+run+"/retry", nil); code != 409 {
+		t.Fatalf("second retry while the first is queued = %d, want 409", code)
+	}
+}
