@@ -229,14 +229,16 @@ type Task struct {
 	Status     string
 	Generation string   // the generation the task works in
 	RunIDs     []string // fixed once the worker has taken snapshots
-	RunID      string   // the run a retry re-runs
-	CreatedAt  time.Time
-	FinishedAt *time.Time
-	Total      int
-	Completed  int
-	Failed     int
-	Errored    int
-	Pending    int
+	// EvaluatorIDs are the evaluators of RunIDs, index for index.
+	EvaluatorIDs []string
+	RunID        string // the run a retry re-runs
+	CreatedAt    time.Time
+	FinishedAt   *time.Time
+	Total        int
+	Completed    int
+	Failed       int
+	Errored      int
+	Pending      int
 }
 
 // EvalConfig says which session types of an agent are evaluated

@@ -297,6 +297,7 @@ type taskItem struct {
 	Status     string     `dynamodbav:"status"`
 	Generation string     `dynamodbav:"gen"`
 	RunIDs     []string   `dynamodbav:"run_ids,omitempty"`
+	Evaluators []string   `dynamodbav:"evaluator_ids,omitempty"`
 	RunID      string     `dynamodbav:"run_id,omitempty"`
 	Planned    bool       `dynamodbav:"planned"`
 	CreatedAt  time.Time  `dynamodbav:"created_at"`
@@ -320,7 +321,7 @@ const taskTTL = 30 * 24 * time.Hour
 
 func (i taskItem) domain() eval.Task {
 	return eval.Task{ID: i.ID, OrgID: i.OrgID, SessionID: i.SessionID, Kind: i.Kind, Status: i.Status,
-		Generation: i.Generation, RunIDs: i.RunIDs, RunID: i.RunID, CreatedAt: i.CreatedAt, FinishedAt: i.FinishedAt,
+		Generation: i.Generation, RunIDs: i.RunIDs, EvaluatorIDs: i.Evaluators, RunID: i.RunID, CreatedAt: i.CreatedAt, FinishedAt: i.FinishedAt,
 		Total: i.Total, Completed: i.Completed, Failed: i.Failed, Errored: i.Errored}
 }
 

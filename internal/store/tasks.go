@@ -24,22 +24,23 @@ func (s *Store) GetTask(ctx context.Context, orgID, id string) (eval.Task, error
 	return it.domain(), nil
 }
 
-// PlanTask fixes the runs of a reevaluate task, once: the first worker to
-// plan wins and later deliveries read its plan. It marks the task running
-// and returns the task as stored.
-func (s *Store) PlanTask(ctx context.Context, task eval.Task, runIDs []string) (eval.Task, error) {
-	ids := runIDs
+// PlanTask fixes the runs of a reevaluate task (run ids and their
+// evaluators, index for index), once: the first worker to plan wins and
+// later deliveries read its plan. It marks the task running and returns the
+// task as stored.
+func (s *Store) PlanTask(ctx context.Context, task eval.Task, runIDs, evaluatorIDs []string) (eval.Task, error) {
+	ids, evs := runIDs, evaluatorIDs
 	if len(ids) == 0 {
-		ids = []string{}
+		ids, evs = []string{}, []string{}
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.table,
 		Key:                      taskKey(task.OrgID, task.ID).av(),
 		ConditionExpression:      aws.String("attribute_exists(PK) AND planned = :no"),
-		UpdateExpression:         aws.String("SET run_ids = :ids, planned = :yes, #total = :total, #st = :running"),
+		UpdateExpression:         aws.String("SET run_ids = :ids, evaluator_ids = :evs, planned = :yes, #total = :total, #st = :running"),
 		ExpressionAttributeNames: map[string]string{"#total": "total", "#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":ids": av(ids), ":no": av(false), ":yes": av(true), ":total": av(len(ids)), ":running": str(eval.TaskRunning),
+			":ids": av(ids), ":evs": av(evs), ":no": av(false), ":yes": av(true), ":total": av(len(ids)), ":running": str(eval.TaskRunning),
 		},
 	})
 	if err != nil && !isConditionFailed(err) {

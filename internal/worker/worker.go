@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ type Store interface {
 	GetConversation(ctx context.Context, orgID, id string) (eval.Conversation, error)
 	Turns(ctx context.Context, orgID, id string) ([]eval.Turn, error)
 	GetTask(ctx context.Context, orgID, id string) (eval.Task, error)
-	PlanTask(ctx context.Context, task eval.Task, runIDs []string) (eval.Task, error)
+	PlanTask(ctx context.Context, task eval.Task, runIDs, evaluatorIDs []string) (eval.Task, error)
 	StartTask(ctx context.Context, task eval.Task) error
 	BindingsFor(ctx context.Context, orgID, agentID, scenarioID string) ([]eval.Binding, error)
 	GetEvaluators(ctx context.Context, orgID string, ids []string) (map[string]eval.Evaluator, error)
@@ -138,8 +139,9 @@ func (w *Worker) Run(ctx context.Context, ref eval.Task) error {
 	if err := w.Store.ExtendLease(ctx, task, w.Now().Add(w.Lease)); err != nil {
 		return ignoreStale(ctx, log, err)
 	}
+	var missing []eval.Run
 	if task.Kind == eval.TaskReevaluate {
-		if task, err = w.plan(ctx, task, conv); err != nil {
+		if task, missing, err = w.plan(ctx, task, conv); err != nil {
 			return ignoreStale(ctx, log, err)
 		}
 	} else if err := w.Store.StartTask(ctx, task); err != nil {
@@ -149,7 +151,7 @@ func (w *Worker) Run(ctx context.Context, ref eval.Task) error {
 	if err != nil {
 		return err
 	}
-	if err := w.execute(ctx, log, task, conv, turns); err != nil {
+	if err := w.execute(ctx, log, task, conv, turns, missing); err != nil {
 		return ignoreStale(ctx, log, err)
 	}
 	return ignoreStale(ctx, log, w.finish(ctx, task, conv))
@@ -163,12 +165,13 @@ func ignoreStale(ctx context.Context, log *slog.Logger, err error) error {
 	return err
 }
 
-// plan fixes the task's runs (once), creates the missing ones with fresh
-// snapshots and deletes the runs of earlier generations.
-func (w *Worker) plan(ctx context.Context, task eval.Task, conv eval.Conversation) (eval.Task, error) {
+// plan fixes the task's runs (once), deletes the runs of earlier
+// generations and returns the runs still to create, with fresh snapshots
+// of the planned evaluators. execute creates them.
+func (w *Worker) plan(ctx context.Context, task eval.Task, conv eval.Conversation) (eval.Task, []eval.Run, error) {
 	bindings, err := w.Store.BindingsFor(ctx, task.OrgID, conv.AgentID, conv.ScenarioID)
 	if err != nil {
-		return task, err
+		return task, nil, err
 	}
 	critical := map[string]bool{}
 	var ids []string
@@ -178,63 +181,69 @@ func (w *Worker) plan(ctx context.Context, task eval.Task, conv eval.Conversatio
 		}
 		critical[b.EvaluatorID] = critical[b.EvaluatorID] || b.IsCritical
 	}
-	evaluators, err := w.Store.GetEvaluators(ctx, task.OrgID, ids)
-	if err != nil {
-		return task, err
-	}
+	var evaluators map[string]eval.Evaluator
 	if !isPlanned(task) {
-		var runIDs []string
+		if evaluators, err = w.Store.GetEvaluators(ctx, task.OrgID, ids); err != nil {
+			return task, nil, err
+		}
+		type planned struct{ run, evaluator string }
+		var ps []planned
 		for _, id := range ids {
 			if e, ok := evaluators[id]; ok && e.Status == eval.EvaluatorActive {
-				runIDs = append(runIDs, eval.RunID(task.Generation, id))
+				ps = append(ps, planned{eval.RunID(task.Generation, id), id})
 			}
 		}
-		slices.Sort(runIDs)
-		if task, err = w.Store.PlanTask(ctx, task, runIDs); err != nil {
-			return task, err
+		slices.SortFunc(ps, func(a, b planned) int { return strings.Compare(a.run, b.run) })
+		runIDs, evIDs := make([]string, len(ps)), make([]string, len(ps))
+		for i, p := range ps {
+			runIDs[i], evIDs[i] = p.run, p.evaluator
 		}
-	}
-	existing, err := w.Store.GetRuns(ctx, task.OrgID, task.RunIDs)
-	if err != nil {
-		return task, err
-	}
-	byRun := map[string]string{}
-	for _, id := range ids {
-		byRun[eval.RunID(task.Generation, id)] = id
-	}
-	now := w.Now().UTC()
-	var missing []eval.Run
-	for _, rid := range task.RunIDs {
-		if _, ok := existing[rid]; ok {
-			continue
-		}
-		r := eval.Run{
-			ID: rid, OrgID: task.OrgID, SessionID: task.SessionID, TaskID: task.ID, Generation: task.Generation,
-			Status: eval.StatusPending, CreatedAt: now, AgentID: conv.AgentID, Channel: conv.Channel,
-			SessionType: conv.SessionType,
-		}
-		e, ok := evaluators[byRun[rid]]
-		if ok {
-			r.EvaluatorID = e.ID
-			r.Snapshot = snapshot(e, critical[e.ID])
-		} else {
-			// Planned by an earlier delivery, deleted or unbound since.
-			r.EvaluatorID = byRun[rid]
-			r.Status = eval.StatusErrored
-			r.FinishedAt = &now
-			r.ErrorText = ptr("the evaluator was deleted or unbound before its run could start")
-		}
-		missing = append(missing, r)
-	}
-	if len(missing) > 0 {
-		if err := w.Store.CreateRuns(ctx, task, missing); err != nil && !errors.Is(err, eval.ErrInProgress) {
-			return task, err
+		if task, err = w.Store.PlanTask(ctx, task, runIDs, evIDs); err != nil {
+			return task, nil, err
 		}
 	}
 	if _, err := w.Store.DeleteOtherGenerations(ctx, task.OrgID, task.SessionID, task.Generation); err != nil {
-		return task, err
+		return task, nil, err
 	}
-	return task, nil
+	existing, err := w.Store.GetRuns(ctx, task.OrgID, task.RunIDs)
+	if err != nil {
+		return task, nil, err
+	}
+	var want []string
+	for i, rid := range task.RunIDs {
+		if _, ok := existing[rid]; !ok && i < len(task.EvaluatorIDs) {
+			want = append(want, task.EvaluatorIDs[i])
+		}
+	}
+	if len(want) == 0 {
+		return task, nil, nil
+	}
+	if evaluators == nil { // planned by an earlier delivery: fresh snapshots now
+		if evaluators, err = w.Store.GetEvaluators(ctx, task.OrgID, want); err != nil {
+			return task, nil, err
+		}
+	}
+	now := w.Now().UTC()
+	var missing []eval.Run
+	for i, rid := range task.RunIDs {
+		if _, ok := existing[rid]; ok || i >= len(task.EvaluatorIDs) {
+			continue
+		}
+		r := eval.Run{
+			ID: rid, OrgID: task.OrgID, SessionID: task.SessionID, EvaluatorID: task.EvaluatorIDs[i], TaskID: task.ID,
+			Generation: task.Generation, Status: eval.StatusPending, CreatedAt: now, AgentID: conv.AgentID,
+			Channel: conv.Channel, SessionType: conv.SessionType,
+		}
+		if e, ok := evaluators[r.EvaluatorID]; ok {
+			r.Snapshot = snapshot(e, critical[e.ID])
+		} else {
+			// Planned by an earlier delivery and deleted since.
+			r.Status, r.FinishedAt = eval.StatusErrored, &now
+			r.ErrorText = ptr("the evaluator was deleted before its run could start")
+		}
+		missing = append(missing, r)
+	}
+	return task, missing, nil
 }
 
 func isPlanned(t eval.Task) bool { return t.Status == eval.TaskRunning || len(t.RunIDs) > 0 }
@@ -252,17 +261,13 @@ func ptr[T any](v T) *T { return &v }
 
 // execute runs every unfinished run of the task, at most Concurrency at a
 // time, and returns a *Requeue when some could not finish in this
-// invocation.
-func (w *Worker) execute(ctx context.Context, log *slog.Logger, task eval.Task, conv eval.Conversation, turns []eval.Turn) error {
+// invocation. It first creates the missing runs: a first transaction of
+// Concurrency runs, so that work starts at once, then the rest while the
+// first ones run.
+func (w *Worker) execute(ctx context.Context, log *slog.Logger, task eval.Task, conv eval.Conversation, turns []eval.Turn, missing []eval.Run) error {
 	runs, err := w.Store.GetRuns(ctx, task.OrgID, task.RunIDs)
 	if err != nil {
 		return err
-	}
-	var todo []eval.Run
-	for _, id := range task.RunIDs {
-		if r, ok := runs[id]; ok && !r.Terminal() && r.TaskID == task.ID {
-			todo = append(todo, r)
-		}
 	}
 	var (
 		mu       sync.Mutex
@@ -270,30 +275,75 @@ func (w *Worker) execute(ctx context.Context, log *slog.Logger, task eval.Task, 
 		failure  error
 		progress bool
 		wg       sync.WaitGroup
-		sem      = make(chan struct{}, max(1, w.Concurrency))
+		jobs     = make(chan eval.Run)
 	)
-	for _, r := range todo {
-		sem <- struct{}{}
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failure == nil {
+			failure = err
+		}
+	}
+	for range max(1, w.Concurrency) {
 		wg.Add(1)
-		go func(r eval.Run) {
-			defer func() { <-sem; wg.Done() }()
-			err := w.runOne(ctx, log.With("run_id", r.ID, "evaluator_id", r.EvaluatorID), task, conv, turns, r)
-			mu.Lock()
-			defer mu.Unlock()
-			var rq *Requeue
-			isRequeue := errors.As(err, &rq)
-			progress = progress || !isRequeue || rq.Progress
-			switch {
-			case err == nil:
-			case isRequeue:
-				if requeue == nil || rq.Delay > requeue.Delay {
+		go func() {
+			defer wg.Done()
+			for r := range jobs {
+				err := w.runOne(ctx, log.With("run_id", r.ID, "evaluator_id", r.EvaluatorID), task, conv, turns, r)
+				var rq *Requeue
+				isRequeue := errors.As(err, &rq)
+				mu.Lock()
+				progress = progress || !isRequeue || rq.Progress
+				if isRequeue && (requeue == nil || rq.Delay > requeue.Delay) {
 					requeue = rq
 				}
-			case failure == nil:
-				failure = err
+				mu.Unlock()
+				if err != nil && !isRequeue {
+					fail(err)
+				}
 			}
-		}(r)
+		}()
 	}
+	send := func(r eval.Run) bool {
+		if r.Terminal() || r.TaskID != task.ID {
+			return true
+		}
+		select {
+		case jobs <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	func() {
+		defer close(jobs)
+		for _, id := range task.RunIDs {
+			if r, ok := runs[id]; ok && !send(r) {
+				return
+			}
+		}
+		first := min(len(missing), max(1, w.Concurrency))
+		for _, chunk := range [][]eval.Run{missing[:first], missing[first:]} {
+			if len(chunk) == 0 {
+				continue
+			}
+			err := w.Store.CreateRuns(ctx, task, chunk)
+			switch {
+			case errors.Is(err, eval.ErrInProgress):
+				// A concurrent delivery created them; the next delivery
+				// picks up whatever it leaves.
+				continue
+			case err != nil:
+				fail(err)
+				return
+			}
+			for _, r := range chunk {
+				if !send(r) {
+					return
+				}
+			}
+		}
+	}()
 	wg.Wait()
 	if failure != nil {
 		return failure
@@ -315,6 +365,9 @@ func (w *Worker) finish(ctx context.Context, task eval.Task, conv eval.Conversat
 	runs, err := w.generation(ctx, task)
 	if err != nil {
 		return err
+	}
+	if task.Kind == eval.TaskReevaluate && len(runs) < len(task.RunIDs) {
+		return &Requeue{Reason: "some planned runs are not created yet", Progress: true}
 	}
 	for _, r := range runs {
 		if !r.Terminal() {
