@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -251,4 +252,33 @@ func byStatus(rs []eval.Run) map[string]int {
 		m[r.Status]++
 	}
 	return m
+}
+
+// An earlier delivery fixed the plan; the evaluator was deleted before its
+// run was created: the run is created errored, under its evaluator's id.
+func TestEvaluatorDeletedAfterThePlan(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	gone := f.regexEvaluator(false)
+	kept := f.regexEvaluator(true)
+	conv := f.conversation(2)
+	task := f.reevaluate(conv)
+	ids := []string{eval.RunID(task.Generation, gone.ID), eval.RunID(task.Generation, kept.ID)}
+	if _, err := f.st.PlanTask(context.Background(), task, ids, []string{gone.ID, kept.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DeleteEvaluator(context.Background(), f.org, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.drain(3)
+	runs := byEvaluator(f.runs(conv))
+	if r := runs[gone.ID]; r.Status != eval.StatusErrored || r.ID != ids[0] || !strings.Contains(deref(r.ErrorText), "deleted") {
+		t.Errorf("run of the deleted evaluator = %+v", r)
+	}
+	if r := runs[kept.ID]; r.Status != eval.StatusCompleted || !r.Snapshot.IsCritical {
+		t.Errorf("run of the kept evaluator = %+v", r)
+	}
+	if tk := f.task(task.ID); tk.Status != eval.TaskCompleted || tk.Total != 2 || tk.Errored != 1 {
+		t.Errorf("task = %+v", tk)
+	}
 }
