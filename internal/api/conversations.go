@@ -207,8 +207,9 @@ func (a *API) getConversation(w http.ResponseWriter, r *http.Request) {
 }
 
 // session renders a conversation with its eval_summary: the stored verdict
-// when idle, and a live count of the current generation while a task holds
-// the guard.
+// when idle, and while a task holds the guard a live count of the current
+// generation in which the task's runs not created yet count as pending (so
+// no verdict shows before every planned run has ended).
 func (a *API) session(r *http.Request, c eval.Conversation) (sessionJSON, error) {
 	sum := c.Summary
 	if c.Guard.ActiveTask != "" {
@@ -217,8 +218,17 @@ func (a *API) session(r *http.Request, c eval.Conversation) (sessionJSON, error)
 			return sessionJSON{}, err
 		}
 		sum = eval.Summarize(runs)
-		if len(runs) == 0 {
-			sum.Status = "pending" // the task has not created its runs yet
+		task, err := a.Store.GetTask(r.Context(), c.OrgID, c.Guard.ActiveTask)
+		if err != nil && !errors.Is(err, eval.ErrNotFound) {
+			return sessionJSON{}, err
+		}
+		missing := len(task.RunIDs) - len(runs)
+		if task.Kind == eval.TaskReevaluate && missing > 0 {
+			sum.Total += missing
+			sum.Pending += missing
+		}
+		if len(runs) == 0 || missing > 0 {
+			sum.Status = "pending" // runs of unknown criticality are outstanding
 		}
 	}
 	recent, err := a.Store.RecentTurns(r.Context(), c.OrgID, c.ID, recentTurnsLen)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/plume-evals/plume/internal/eval"
 	"github.com/plume-evals/plume/internal/queue"
 )
 
@@ -180,5 +181,38 @@ func TestRetrySendFailureRestoresTheRun(t *testing.T) {
 	}
 	if code, _ := f.do("POST", "/v1/eval-runs/"+run+"/retry", nil); code != 409 {
 		t.Fatalf("second retry while the first is queued = %d, want 409", code)
+	}
+}
+
+// While a task holds the guard, eval_summary counts its planned runs that
+// are not created yet as pending and shows no verdict.
+func TestSummaryWhileRunsAreStillBeingCreated(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	conv := f.conversation(uuid.NewString(), "active", 2)
+	code, body := f.do("POST", "/v1/v2/conversations/"+conv+"/reevaluate", nil)
+	if code != 202 {
+		t.Fatalf("reevaluate: %d %s", code, body)
+	}
+	task, err := f.store.GetTask(ctx, f.org, decode[map[string]string](t, body)["task_id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1, e2 := uuid.NewString(), uuid.NewString()
+	ids := []string{eval.RunID(task.Generation, e1), eval.RunID(task.Generation, e2)}
+	if task, err = f.store.PlanTask(ctx, task, ids, []string{e1, e2}); err != nil {
+		t.Fatal(err)
+	}
+	done := eval.Run{ID: ids[0], OrgID: f.org, SessionID: conv, EvaluatorID: e1, TaskID: task.ID, Generation: task.Generation,
+		Status: eval.StatusCompleted, CreatedAt: f.now, Snapshot: eval.Snapshot{IsCritical: true},
+		Scores: []eval.Score{{ID: eval.ScoreID(ids[0], e1, 0), Value: 1, Passed: true}}}
+	if err := f.store.CreateRuns(ctx, task, []eval.Run{done}); err != nil {
+		t.Fatal(err)
+	}
+	code, body = f.do("GET", "/v1/v2/conversations/"+conv, nil)
+	sum := decode[map[string]any](t, body)["eval_summary"].(map[string]any)
+	if code != 200 || sum["eval_status"] != "pending" || sum["total"] != 2.0 || sum["pending"] != 1.0 || sum["succeeded"] != 1.0 {
+		t.Fatalf("summary with one of two planned runs created = %d %v, want pending, total 2, pending 1", code, sum)
 	}
 }
